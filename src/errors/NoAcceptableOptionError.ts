@@ -1,0 +1,46 @@
+import { X402Error } from './X402Error.js';
+
+/** Why one offered payment option was not taken. */
+export interface OptionRefusal {
+  /** Position of the option in the server's `accepts` list. */
+  readonly index: number;
+  readonly scheme: string;
+  readonly network: string;
+  readonly asset: string;
+  /** Atomic units as the server wrote them (not trusted). */
+  readonly amount: string;
+  /** Stable snake_case reason, e.g. `unsupported_scheme`, `unknown_asset`, `domain_mismatch`. */
+  readonly code: string;
+  /** Human explanation. */
+  readonly message: string;
+}
+
+/**
+ * None of the server's payment options can be paid by this client under its options:
+ * every option is listed in {@link NoAcceptableOptionError.refusals} with the reason it was refused.
+ * Nothing was signed.
+ *
+ * @example
+ * ```ts
+ * import { NoAcceptableOptionError } from 'x402-autopay';
+ * if (error instanceof NoAcceptableOptionError) for (const r of error.refusals) console.log(r.index, r.code);
+ * ```
+ */
+export class NoAcceptableOptionError extends X402Error {
+  /** One entry per offered option. */
+  readonly refusals: readonly OptionRefusal[];
+
+  constructor(args: { url: string; refusals: readonly OptionRefusal[] }) {
+    const summary = args.refusals
+      .slice(0, 5)
+      .map((r) => `#${r.index} ${r.scheme}/${r.network}: ${r.message}`)
+      .join('; ');
+    super(`None of the ${args.refusals.length} payment option(s) offered by ${args.url} can be paid.`, {
+      code: 'no_acceptable_option',
+      moneyMoved: 'no',
+      details: { url: args.url, refused: summary + (args.refusals.length > 5 ? '; …' : '') },
+      hint: 'Check the refusals: declare an unknown asset in options.assets, or allow its network, if you trust it.',
+    });
+    this.refusals = args.refusals;
+  }
+}

@@ -1,0 +1,44 @@
+import { X402Error } from './X402Error.js';
+import type { Payment } from '../receipt.js';
+
+/**
+ * The server answered the paid request with a refusal (another 402): it did not accept the
+ * payment, or accepted it and failed to settle. The signed authorization did reach the server,
+ * so money may still move until it expires; this client never pays again for the same call.
+ *
+ * @example
+ * ```ts
+ * import { PaymentRejectedError } from 'x402-autopay';
+ * if (error instanceof PaymentRejectedError) console.log(error.reason, error.payment.transaction);
+ * ```
+ */
+export class PaymentRejectedError extends X402Error {
+  /** The server's reason (`errorReason` or `error`), passed through as an opaque string. */
+  readonly reason: string;
+  /** HTTP status of the answer to the paid request. */
+  readonly status: number;
+  /** What was paid, as far as the client knows. */
+  readonly payment: Payment;
+  /** The answer to the paid request. */
+  readonly response: Response;
+
+  constructor(args: { url: string; reason: string; response: Response; payment: Payment; validBefore: bigint }) {
+    super(`The server at ${args.url} refused the payment: ${args.reason}.`, {
+      code: 'payment_rejected',
+      moneyMoved: 'maybe',
+      details: {
+        url: args.url,
+        status: args.response.status,
+        reason: args.reason,
+        settlement: args.payment.status,
+        transaction: args.payment.transaction,
+        'authorization valid until': new Date(Number(args.validBefore) * 1000).toISOString(),
+      },
+      hint: 'Do not retry blindly: the budget keeps this payment counted. Check the reason; if it was settled, the transaction shows it.',
+    });
+    this.reason = args.reason;
+    this.status = args.response.status;
+    this.payment = args.payment;
+    this.response = args.response;
+  }
+}

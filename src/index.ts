@@ -1,0 +1,21 @@
+/**
+ * x402-autopay: pay for HTTP resources over x402 (v1 and v2), safely.
+ * The neutral entry: no Node built-ins, works in Node 20+ and current browsers.
+ * @packageDocumentation
+ */
+export { wrapFetch } from './fetch.js';
+export { getPayment, type Payment } from './receipt.js';
+export type { WrapFetchOptions, BudgetOptions, DeclaredAsset } from './options.js';
+export type { Quote } from './select.js';
+export type { PaymentOption, Challenge } from './protocol/challenge.js';
+export type { AssetInfo } from './protocol/assets.js';
+export type { WalletInput, TypedDataSigner, Eip1193Provider, WalletClientLike } from './wallets/types.js';
+export { X402Error, isX402Error, type MoneyMoved } from './errors/X402Error.js';
+export { InvalidChallengeError, type ChallengeIssue, type InvalidChallengeReason } from './errors/InvalidChallengeError.js';
+export { UnsupportedVersionError } from './errors/UnsupportedVersionError.js';
+export { NoAcceptableOptionError, type OptionRefusal } from './errors/NoAcceptableOptionError.js';
+export { BudgetExceededError } from './errors/BudgetExceededError.js';
+export { WalletError } from './errors/WalletError.js';
+export { PaymentRejectedError } from './errors/PaymentRejectedError.js';
+export { SettlementUnknownError } from './errors/SettlementUnknownError.js';
+export { RequestBodyTooLargeError } from './errors/RequestBodyTooLargeError.js';

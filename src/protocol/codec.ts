@@ -1,0 +1,58 @@
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const encoder = new TextEncoder();
+
+/** Why {@link decodeBase64Json} refused a value. */
+export type DecodeFailure = 'base64' | 'utf8' | 'json' | 'size';
+
+/** The result of {@link decodeBase64Json}: the parsed value, or why it failed. */
+export type DecodeResult = { ok: true; value: unknown } | { ok: false; failure: DecodeFailure; message: string };
+
+/**
+ * Encodes a value as x402 does on the wire: compact `JSON.stringify`, UTF-8, standard base64
+ * (RFC 4648 alphabet `A-Za-z0-9+/`, `=` padding, no line breaks). UTF-8 safe in browsers too.
+ */
+export function encodeBase64Json(value: unknown): string {
+  const bytes = encoder.encode(JSON.stringify(value));
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/**
+ * Decodes a base64 JSON header strictly: standard alphabet only (no base64url, no spaces),
+ * correct padding, fatal UTF-8 decoding, and a size bound on the decoded bytes.
+ */
+export function decodeBase64Json(text: string, maxBytes: number): DecodeResult {
+  if (text.length === 0 || text.length % 4 !== 0 || !BASE64.test(text)) {
+    return { ok: false, failure: 'base64', message: 'not standard padded base64 (RFC 4648 §4)' };
+  }
+  if ((text.length / 4) * 3 > maxBytes + 2) {
+    return { ok: false, failure: 'size', message: `decodes to more than ${maxBytes} bytes` };
+  }
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    return { ok: false, failure: 'base64', message: 'not valid base64' };
+  }
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return parseJsonBytes(bytes);
+}
+
+/** Decodes UTF-8 bytes fatally and parses them as JSON. */
+export function parseJsonBytes(bytes: Uint8Array): DecodeResult {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return { ok: false, failure: 'utf8', message: 'not valid UTF-8' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, failure: 'json', message: `not valid JSON (${(error as Error).message.slice(0, 80)})` };
+  }
+}

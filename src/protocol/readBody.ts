@@ -1,0 +1,42 @@
+/** Result of {@link readBody}: the bytes, or the fact that there were more than allowed. */
+export type BodyRead = { ok: true; bytes: Uint8Array<ArrayBuffer> } | { ok: false; oversize: true };
+
+/**
+ * Reads a body stream up to `maxBytes` and no further: a declared `Content-Length` above the
+ * bound is refused without reading, and a stream that grows past it is cancelled.
+ */
+export async function readBody(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  declaredLength?: string | null,
+): Promise<BodyRead> {
+  if (declaredLength && /^[0-9]+$/.test(declaredLength) && Number(declaredLength) > maxBytes) {
+    await body?.cancel().catch(() => undefined);
+    return { ok: false, oversize: true };
+  }
+  if (!body) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        return { ok: false, oversize: true };
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { ok: true, bytes };
+}

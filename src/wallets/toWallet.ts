@@ -1,0 +1,59 @@
+import { isAddress } from 'viem';
+import { accountWallet } from './accountWallet.js';
+import { walletClientWallet } from './walletClientWallet.js';
+import { eip1193Wallet } from './eip1193Wallet.js';
+import type { Eip1193Provider, TypedDataSigner, Wallet, WalletClientLike, WalletInput } from './types.js';
+
+const EXPECTED =
+  'expected a viem LocalAccount (privateKeyToAccount, mnemonicToAccount), a viem WalletClient, an EIP-1193 provider, or { address, signTypedData }';
+
+/**
+ * Adapts any accepted wallet shape to the internal {@link Wallet}, or throws a `TypeError`
+ * naming what is wrong with it. Called once, when `wrapFetch` is called.
+ */
+export function toWallet(input: WalletInput): Wallet {
+  if (typeof input !== 'object' || input === null) {
+    throw new TypeError(`wrapFetch: wallet: ${EXPECTED}; got ${input === null ? 'null' : typeof input}.`);
+  }
+  const candidate = input as unknown as Record<string, unknown>;
+  const has = (key: string) => typeof candidate[key] === 'function';
+  let wallet: Wallet;
+  if (candidate['type'] === 'walletClient' || (has('request') && has('signTypedData') && has('getAddresses'))) {
+    wallet = walletClientWallet(input as WalletClientLike);
+  } else if ('address' in candidate) {
+    if (typeof candidate['address'] !== 'string' || !isAddress(candidate['address'], { strict: false })) {
+      throw new TypeError(`wrapFetch: wallet.address must be a 0x-prefixed 20-byte hex address; got ${describe(candidate['address'])}.`);
+    }
+    if (!has('signTypedData')) {
+      const hint =
+        candidate['type'] === 'json-rpc'
+          ? ' A JSON-RPC account cannot sign by itself: pass the WalletClient that holds it.'
+          : '';
+      throw new TypeError(`wrapFetch: wallet has an address but no signTypedData function.${hint}`);
+    }
+    wallet = accountWallet(input as TypedDataSigner);
+  } else if (has('request')) {
+    wallet = eip1193Wallet(input as Eip1193Provider);
+  } else {
+    throw new TypeError(`wrapFetch: wallet: ${EXPECTED}; got an object with keys [${Object.keys(candidate).slice(0, 8).join(', ')}].`);
+  }
+  return guarded(wallet);
+}
+
+/** Lets only EIP-3009 transfers through to the wallet (THREATS C6), whatever calls it. */
+function guarded(wallet: Wallet): Wallet {
+  return {
+    kind: wallet.kind,
+    getAddress: () => wallet.getAddress(),
+    signTypedData: (data) => {
+      if (data.primaryType !== 'TransferWithAuthorization') {
+        return Promise.reject(new Error(`refusing to sign typed data of type ${String(data.primaryType)}`));
+      }
+      return wallet.signTypedData(data);
+    },
+  };
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 60)) : typeof value;
+}

@@ -1,0 +1,66 @@
+import type { Address, Hex } from 'viem';
+
+/** EIP-712 typed data for an EIP-3009 `TransferWithAuthorization`, as the schemes build it. */
+export interface TransferAuthorizationTypedData {
+  readonly domain: { readonly name: string; readonly version: string; readonly chainId: number; readonly verifyingContract: Address };
+  readonly types: {
+    readonly TransferWithAuthorization: readonly { readonly name: string; readonly type: string }[];
+  };
+  readonly primaryType: 'TransferWithAuthorization';
+  readonly message: {
+    readonly from: Address;
+    readonly to: Address;
+    readonly value: bigint;
+    readonly validAfter: bigint;
+    readonly validBefore: bigint;
+    readonly nonce: Hex;
+  };
+}
+
+/**
+ * The one wallet interface the engine and schemes use. Every supported wallet shape is adapted
+ * to it by {@link toWallet}; schemes never see viem client types.
+ */
+export interface Wallet {
+  /** Which adapter is in use (for logs and errors). */
+  readonly kind: 'account' | 'walletClient' | 'eip1193';
+  /** The paying address, checksummed. */
+  getAddress(): Promise<Address>;
+  /** Signs EIP-3009 typed data; the only thing this SDK ever asks a wallet to sign. */
+  signTypedData(data: TransferAuthorizationTypedData): Promise<Hex>;
+}
+
+/**
+ * Anything with an address that signs EIP-712 typed data the viem way: a viem `LocalAccount`
+ * (`privateKeyToAccount`, `mnemonicToAccount`), or a custodial/server signer.
+ */
+export interface TypedDataSigner {
+  readonly address: string;
+  signTypedData(args: {
+    domain: TransferAuthorizationTypedData['domain'];
+    types: TransferAuthorizationTypedData['types'];
+    primaryType: 'TransferWithAuthorization';
+    message: TransferAuthorizationTypedData['message'];
+  }): Promise<string>;
+}
+
+/** A raw EIP-1193 provider, e.g. `window.ethereum`. */
+export interface Eip1193Provider {
+  request(args: { method: string; params?: unknown }): Promise<unknown>;
+}
+
+/** The structural part of a viem `WalletClient` this SDK uses. */
+export interface WalletClientLike {
+  readonly type: 'walletClient' | string;
+  readonly account?: { readonly address: string } | undefined;
+  getAddresses(): Promise<readonly string[]>;
+  request: (...args: never[]) => Promise<unknown>;
+  signTypedData(args: never): Promise<string>;
+}
+
+/**
+ * Every wallet shape `wrapFetch` accepts: a viem `LocalAccount`, a viem `WalletClient`
+ * (including one over `custom(window.ethereum)`), a raw EIP-1193 provider, or any
+ * `{ address, signTypedData }` signer.
+ */
+export type WalletInput = TypedDataSigner | WalletClientLike | Eip1193Provider;
