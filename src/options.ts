@@ -88,12 +88,17 @@ const USD_DECIMALS = 36;
 /** Validates options once, at `wrapFetch` time; a bad option is a `TypeError` naming it. */
 export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options', 'must be an object');
+  // A budget of the wrong shape (e.g. `budget: '0.05'`) must not fall back to the defaults silently.
+  if (options.budget !== undefined && (typeof options.budget !== 'object' || options.budget === null)) {
+    fail('budget', `must be an object such as { perRequest: '0.05' }; got ${show(options.budget)}`);
+  }
   const perRequestLabel = options.budget?.perRequest ?? DEFAULT_PER_REQUEST_USD;
   const perRequestUsd = typeof perRequestLabel === 'string' ? parseDecimal(perRequestLabel, USD_DECIMALS) : undefined;
   if (perRequestUsd === undefined) fail('budget.perRequest', `must be a USD decimal string such as '0.05'; got ${show(perRequestLabel)}`);
 
   const assets = new Map(KNOWN_ASSETS);
   const assetCaps = new Map<string, bigint>();
+  if (options.assets !== undefined && !Array.isArray(options.assets)) fail('assets', 'must be an array of declared tokens');
   (options.assets ?? []).forEach((declared, i) => {
     const at = `assets[${i}]`;
     if (typeof declared !== 'object' || declared === null) fail(at, 'must be an object');

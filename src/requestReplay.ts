@@ -88,7 +88,8 @@ async function bufferStream(stream: ReadableStream<Uint8Array> | AsyncIterable<U
       const { done, value } = await reader.read();
       if (done) break;
       if (!add(value)) {
-        await reader.cancel().catch(() => undefined);
+        // Not awaited: on a tee'd stream (a cloned Request) the cancel settles only with the other branch.
+        reader.cancel().catch(() => undefined);
         throw new RequestBodyTooLargeError({ url, limit: max });
       }
     }

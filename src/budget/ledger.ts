@@ -22,9 +22,12 @@ export interface SpendRecord {
 /** A reservation made before signing; the engine moves it along as the payment proceeds. */
 export interface Reservation {
   readonly record: Readonly<SpendRecord>;
-  /** The header is about to leave: from now on it is never released by this process. */
+  /**
+   * The header is about to leave: from now on it is released only if sending provably failed
+   * before any byte left (connection refused, unknown host).
+   */
   markSent(): void;
-  /** The header was provably never sent: the reservation no longer counts. */
+  /** The header was provably never sent (not signed, or not delivered): the reservation no longer counts. */
   release(): void;
   /** The outcome of a sent payment, as far as the client can tell. */
   settle(status: 'settled' | 'failed' | 'unknown', transaction?: string): void;
@@ -67,7 +70,8 @@ export function createLedger(policy: Policy, clock: () => number): Ledger {
           if (record.status === 'reserved') record.status = 'sent';
         },
         release: () => {
-          if (record.status !== 'reserved') return;
+          // Never after an outcome is known: only a reservation, or a send that provably failed.
+          if (record.status !== 'reserved' && record.status !== 'sent') return;
           record.status = 'released';
         },
         settle: (status, transaction) => {

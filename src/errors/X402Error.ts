@@ -1,8 +1,8 @@
 /** Brand shared by every copy of this library (ESM, CJS, bundled twice), so guards work across copies. */
 const BRAND = Symbol.for('x402-autopay.error');
 
-/** Where the error pages live; each code has a section `#<code>` there. */
-export const DOCS_URL = 'https://github.com/x402-autopay/x402-autopay/blob/main/docs/errors.md';
+/** Where the error pages live (shipped in the package); each code has a section `#<code>` there. */
+export const DOCS_PATH = 'x402-autopay/docs/errors.md';
 
 /**
  * Whether money may have moved when an error was thrown.
@@ -64,7 +64,7 @@ export class X402Error extends Error {
         : 'Money moved: maybe (a signed payment reached the server and can be settled until it expires).',
     );
     if (args.hint) lines.push(`What to do: ${args.hint}`);
-    lines.push(`Docs: ${DOCS_URL}#${args.code}`);
+    lines.push(`Docs: ${DOCS_PATH}#${args.code}`);
     super(lines.join('\n'), args.cause === undefined ? undefined : { cause: args.cause });
     this.name = new.target.name;
     this.code = args.code;

@@ -4,6 +4,8 @@ export type BodyRead = { ok: true; bytes: Uint8Array<ArrayBuffer> } | { ok: fals
 /**
  * Reads a body stream up to `maxBytes` and no further: a declared `Content-Length` above the
  * bound is refused without reading, and a stream that grows past it is cancelled.
+ * The cancel is started, never awaited: on a tee'd body (`response.clone()`, or an interceptor
+ * that cloned it) it only settles once every branch is cancelled, which may be never.
  */
 export async function readBody(
   body: ReadableStream<Uint8Array> | null,
@@ -11,7 +13,7 @@ export async function readBody(
   declaredLength?: string | null,
 ): Promise<BodyRead> {
   if (declaredLength && /^[0-9]+$/.test(declaredLength) && Number(declaredLength) > maxBytes) {
-    await body?.cancel().catch(() => undefined);
+    body?.cancel().catch(() => undefined);
     return { ok: false, oversize: true };
   }
   if (!body) return { ok: true, bytes: new Uint8Array(0) };
@@ -24,7 +26,7 @@ export async function readBody(
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
+        reader.cancel().catch(() => undefined);
         return { ok: false, oversize: true };
       }
       chunks.push(value);

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { getPayment, wrapFetch } from '../../src/index.js';
+import { decodeBase64Json, encodeBase64Json, parseJsonBytes } from '../../src/protocol/codec.js';
+import { challengeV2, paywall, useMswServer } from '../support/msw.js';
+import {
+  decodeHeader,
+  paymentRequiredV2,
+  requirementV2,
+  V2_HEADER,
+  V2_JSON,
+  V3_JSON,
+  V4_FAILURE_HEADER,
+  V4_FAILURE_JSON,
+  V4_SUCCESS_HEADER,
+  V4_SUCCESS_JSON,
+} from '../support/challenges.js';
+import { countingSigner } from '../support/signers.js';
+
+const server = useMswServer();
+const URL_ = 'https://api.example.com/premium-data';
+
+function decoded(text: string, max = 1 << 20): unknown {
+  const result = decodeBase64Json(text, max);
+  if (!result.ok) throw new Error(`decode failed: ${result.failure}: ${result.message}`);
+  return result.value;
+}
+
+describe('PROTOCOL §9 vectors round-trip exactly', () => {
+  it('V2: encoding the documented JSON gives the documented header (584 chars, no padding)', () => {
+    const encoded = encodeBase64Json(JSON.parse(V2_JSON));
+    expect(encoded).toBe(V2_HEADER);
+    expect(encoded).toHaveLength(584);
+    expect(encoded).not.toContain('=');
+  });
+
+  it('V2: decoding the header gives the documented JSON, key order kept', () => {
+    const value = decoded(V2_HEADER);
+    expect(value).toEqual(JSON.parse(V2_JSON));
+    expect(JSON.stringify(value)).toBe(V2_JSON);
+  });
+
+  it('V3: the PAYMENT-SIGNATURE example is 1088 characters and round-trips', () => {
+    const encoded = encodeBase64Json(JSON.parse(V3_JSON));
+    expect(encoded).toHaveLength(1088);
+    expect(Buffer.from(encoded, 'base64').toString('utf8')).toBe(V3_JSON);
+    expect(JSON.stringify(decoded(encoded))).toBe(V3_JSON);
+    expect(encodeBase64Json(decoded(encoded))).toBe(encoded);
+  });
+
+  it('V3 in the v1 shape: the X-PAYMENT example is 648 characters', () => {
+    const v3 = JSON.parse(V3_JSON);
+    const encoded = encodeBase64Json({ x402Version: 1, scheme: 'exact', network: 'base-sepolia', payload: v3.payload });
+    expect(encoded).toHaveLength(648);
+  });
+
+  it('V4 success: JSON ↔ header', () => {
+    expect(encodeBase64Json(JSON.parse(V4_SUCCESS_JSON))).toBe(V4_SUCCESS_HEADER);
+    expect(JSON.stringify(decoded(V4_SUCCESS_HEADER))).toBe(V4_SUCCESS_JSON);
+  });
+
+  it('V4 failure: JSON ↔ header', () => {
+    expect(encodeBase64Json(JSON.parse(V4_FAILURE_JSON))).toBe(V4_FAILURE_HEADER);
+    expect(JSON.stringify(decoded(V4_FAILURE_HEADER))).toBe(V4_FAILURE_JSON);
+  });
+
+  it('V4 v1 variants differ only by network', () => {
+    const v1 = encodeBase64Json({ ...JSON.parse(V4_SUCCESS_JSON), network: 'base-sepolia' });
+    expect(decoded(v1)).toEqual({ ...JSON.parse(V4_SUCCESS_JSON), network: 'base-sepolia' });
+  });
+});
+
+describe('encoding', () => {
+  it('is standard base64 (+ and /, = padding), identical to Buffer over UTF-8', () => {
+    for (const value of [{ a: '>>>???' }, { b: 'x' }, { c: 'xy' }, [1, 2, 3], 'plain', 42, null, { nested: { deep: [true, false] } }]) {
+      const encoded = encodeBase64Json(value);
+      expect(encoded).toBe(Buffer.from(JSON.stringify(value), 'utf8').toString('base64'));
+      expect(encoded.length % 4).toBe(0);
+      expect(encoded).toMatch(/^[A-Za-z0-9+/]*={0,2}$/);
+    }
+    expect(encodeBase64Json({ a: '>>>???' })).toMatch(/[+/]/);
+  });
+
+  it('is UTF-8 safe: non-Latin-1 text round-trips', () => {
+    const value = { description: 'Données météo — 東京 — Ωmega — emoji 💸🚀 — \u0000 nul — "quotes" \\ backslash', list: ['ü', 'ß', '日本'] };
+    const encoded = encodeBase64Json(value);
+    expect(encoded).toBe(Buffer.from(JSON.stringify(value), 'utf8').toString('base64'));
+    expect(decoded(encoded)).toEqual(value);
+  });
+
+  it('large values with multi-byte characters across the internal chunk boundary', () => {
+    const value = { text: `${'a'.repeat(0x8000 - 13)}€💸${'日本'.repeat(20_000)}` };
+    const encoded = encodeBase64Json(value);
+    expect(encoded).toBe(Buffer.from(JSON.stringify(value), 'utf8').toString('base64'));
+    expect(decoded(encoded)).toEqual(value);
+  });
+
+  it('drops undefined fields, as JSON.stringify does', () => {
+    expect(decoded(encodeBase64Json({ a: 1, b: undefined }))).toEqual({ a: 1 });
+  });
+});
+
+describe('strict decoding', () => {
+  const valid = encodeBase64Json({ a: '>>>???', b: 'x' });
+
+  const cases: [string, string, string][] = [
+    ['base64url alphabet', valid.replace(/\+/g, '-').replace(/\//g, '_'), 'base64'],
+    ['a space inside', `${valid.slice(0, 4)} ${valid.slice(4)}`, 'base64'],
+    ['a line break inside', `${valid.slice(0, 4)}\n${valid.slice(4)}`, 'base64'],
+    ['leading whitespace', ` ${valid}`, 'base64'],
+    ['missing padding', valid.replace(/=+$/, ''), 'base64'],
+    ['three = signs', `${valid.replace(/=+$/, '')}===`, 'base64'],
+    ['= in the middle', `${valid.slice(0, 4)}==${valid.slice(6)}`, 'base64'],
+    ['empty', '', 'base64'],
+    ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]).toString('base64'), 'utf8'],
+    ['a lone surrogate encoded in UTF-8 (CESU)', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]).toString('base64'), 'utf8'],
+    ['invalid JSON', Buffer.from('{"a":').toString('base64'), 'json'],
+    ['JSON with a trailing comma', Buffer.from('{"a":1,}').toString('base64'), 'json'],
+    ['single quotes', Buffer.from("{'a':1}").toString('base64'), 'json'],
+  ];
+  it('fixture has padding and + or /', () => {
+    expect(valid).toMatch(/=$/);
+    expect(valid).toMatch(/[+/]/);
+  });
+  for (const [label, text, failure] of cases) {
+    it(`${label} → ${failure}`, () => {
+      const result = decodeBase64Json(text, 1 << 20);
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.failure).toBe(failure);
+        expect(result.message.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('the size bound is on the decoded bytes', () => {
+    const value = { pad: 'x'.repeat(1000) };
+    const encoded = encodeBase64Json(value);
+    const bytes = Buffer.byteLength(JSON.stringify(value));
+    expect(decodeBase64Json(encoded, bytes).ok).toBe(true);
+    const small = decodeBase64Json(encoded, bytes - 10);
+    expect(small.ok).toBe(false);
+    if (!small.ok) expect(small.failure).toBe('size');
+  });
+
+  it('parseJsonBytes decodes UTF-8 fatally', () => {
+    expect(parseJsonBytes(new TextEncoder().encode('{"é":"ü"}'))).toEqual({ ok: true, value: { é: 'ü' } });
+    const bad = parseJsonBytes(new Uint8Array([0x22, 0xc3, 0x22]));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.failure).toBe('utf8');
+  });
+});
+
+describe('UTF-8 on the wire', () => {
+  it('a challenge with non-Latin-1 text in description is read and echoed intact', async () => {
+    const resource = { url: URL_, description: 'Météo à Zürich — 東京の天気 — 💸 pay per call', mimeType: 'application/json' };
+    const required = paymentRequiredV2([requirementV2()], {
+      resource,
+      error: 'Paiement requis — 支払いが必要です',
+      extensions: { note: { text: 'Ωmega ✓' } },
+    });
+    const p = paywall({ url: URL_, challenge: () => challengeV2(required) });
+    server.use(p.handler);
+    const res = await wrapFetch(fetch, countingSigner())(URL_);
+    expect(res.status).toBe(200);
+    const header = p.paid()[0]!.headers['payment-signature']!;
+    expect(header).toMatch(/^[A-Za-z0-9+/]*={0,2}$/);
+    const payment = decodeHeader(header);
+    expect(payment.resource).toEqual(resource);
+    expect(payment.extensions).toEqual({ note: { text: 'Ωmega ✓' } });
+    expect(getPayment(res)?.status).toBe('unknown');
+  });
+});
