@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Interop files start a chain and servers each; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    reporters: ['default', './test/support/summaryReporter.ts'],
   },
 });
