@@ -1,12 +1,11 @@
 import { paymentRequiredV1, paymentRequirementsV1 } from './schemas.js';
 import { toChallengeIssues } from './issues.js';
-import { parseAtomic } from '../internal/amount.js';
+import { parseAccepts } from './parseAccepts.js';
 import { deepFreeze } from '../internal/freeze.js';
 import { encodeBase64Json } from './codec.js';
 import { v1NetworkToCaip2 } from './networks.js';
-import type { ChallengeIssue } from '../errors/InvalidChallengeError.js';
-import type { PaymentOption } from './challenge.js';
 import type { ParseChallengeResult } from './v2.js';
+import type { PaymentOption } from './challenge.js';
 
 /** Name of the v1 payment header. */
 export const X_PAYMENT_HEADER = 'X-PAYMENT';
@@ -18,34 +17,18 @@ export function parseChallengeV1(value: unknown): ParseChallengeResult {
   const top = paymentRequiredV1.safeParse(value);
   if (!top.success) return { ok: false, issues: toChallengeIssues(top.error.issues) };
   const raw = deepFreeze(value as Record<string, unknown>);
-  const accepts = raw['accepts'] as readonly unknown[];
-  const issues: ChallengeIssue[] = [];
-  const options: PaymentOption[] = [];
-  accepts.forEach((entry, index) => {
-    const parsed = paymentRequirementsV1.safeParse(entry);
-    if (!parsed.success) {
-      issues.push(...toChallengeIssues(parsed.error.issues, ['accepts', index]));
-      return;
-    }
-    const amount = parseAtomic(parsed.data.maxAmountRequired);
-    if (amount === undefined) {
-      issues.push({ path: `accepts.${index}.maxAmountRequired`, message: 'larger than uint256' });
-      return;
-    }
-    options.push({
-      index,
-      scheme: parsed.data.scheme,
-      network: v1NetworkToCaip2(parsed.data.network),
-      wireNetwork: parsed.data.network,
-      amount,
-      asset: parsed.data.asset,
-      payTo: parsed.data.payTo,
-      maxTimeoutSeconds: parsed.data.maxTimeoutSeconds,
-      extra: parsed.data.extra ?? undefined,
-      wire: entry as Readonly<Record<string, unknown>>,
-    });
-  });
-  if (issues.length > 0) return { ok: false, issues };
+  const parsed = parseAccepts(raw['accepts'] as readonly unknown[], paymentRequirementsV1, (r) => ({
+    scheme: r.scheme,
+    network: v1NetworkToCaip2(r.network),
+    wireNetwork: r.network,
+    amountField: 'maxAmountRequired',
+    amount: r.maxAmountRequired,
+    asset: r.asset,
+    payTo: r.payTo,
+    maxTimeoutSeconds: r.maxTimeoutSeconds,
+    extra: r.extra,
+  }));
+  if (!parsed.ok) return parsed;
   return {
     ok: true,
     challenge: Object.freeze({
@@ -53,7 +36,7 @@ export function parseChallengeV1(value: unknown): ParseChallengeResult {
       source: 'body',
       error: top.data.error,
       resource: undefined,
-      options: Object.freeze(options.map((o) => Object.freeze(o))),
+      options: parsed.options,
       extensions: undefined,
     }),
   };

@@ -1,10 +1,10 @@
 import { paymentRequiredV2, paymentRequirementsV2 } from './schemas.js';
 import { toChallengeIssues } from './issues.js';
-import { parseAtomic } from '../internal/amount.js';
+import { parseAccepts } from './parseAccepts.js';
 import { deepFreeze } from '../internal/freeze.js';
 import { encodeBase64Json } from './codec.js';
 import type { ChallengeIssue } from '../errors/InvalidChallengeError.js';
-import type { Challenge, PaymentOption } from './challenge.js';
+import type { Challenge } from './challenge.js';
 
 /** Name of the v2 challenge header. */
 export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
@@ -21,34 +21,18 @@ export function parseChallengeV2(value: unknown, source: 'header' | 'body'): Par
   const top = paymentRequiredV2.safeParse(value);
   if (!top.success) return { ok: false, issues: toChallengeIssues(top.error.issues) };
   const raw = deepFreeze(value as Record<string, unknown>);
-  const accepts = raw['accepts'] as readonly unknown[];
-  const issues: ChallengeIssue[] = [];
-  const options: PaymentOption[] = [];
-  accepts.forEach((entry, index) => {
-    const parsed = paymentRequirementsV2.safeParse(entry);
-    if (!parsed.success) {
-      issues.push(...toChallengeIssues(parsed.error.issues, ['accepts', index]));
-      return;
-    }
-    const amount = parseAtomic(parsed.data.amount);
-    if (amount === undefined) {
-      issues.push({ path: `accepts.${index}.amount`, message: 'larger than uint256' });
-      return;
-    }
-    options.push({
-      index,
-      scheme: parsed.data.scheme,
-      network: parsed.data.network,
-      wireNetwork: parsed.data.network,
-      amount,
-      asset: parsed.data.asset,
-      payTo: parsed.data.payTo,
-      maxTimeoutSeconds: parsed.data.maxTimeoutSeconds,
-      extra: parsed.data.extra ?? undefined,
-      wire: entry as Readonly<Record<string, unknown>>,
-    });
-  });
-  if (issues.length > 0) return { ok: false, issues };
+  const parsed = parseAccepts(raw['accepts'] as readonly unknown[], paymentRequirementsV2, (r) => ({
+    scheme: r.scheme,
+    network: r.network,
+    wireNetwork: r.network,
+    amountField: 'amount',
+    amount: r.amount,
+    asset: r.asset,
+    payTo: r.payTo,
+    maxTimeoutSeconds: r.maxTimeoutSeconds,
+    extra: r.extra,
+  }));
+  if (!parsed.ok) return parsed;
   return {
     ok: true,
     challenge: Object.freeze({
@@ -56,7 +40,7 @@ export function parseChallengeV2(value: unknown, source: 'header' | 'body'): Par
       source,
       error: top.data.error,
       resource: raw['resource'] as Readonly<Record<string, unknown>> | undefined,
-      options: Object.freeze(options.map((o) => Object.freeze(o))),
+      options: parsed.options,
       extensions: raw['extensions'] as Readonly<Record<string, unknown>> | undefined,
     }),
   };
