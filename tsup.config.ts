@@ -10,6 +10,8 @@ export default defineConfig({
     index: 'src/index.ts',
     node: 'src/node/index.ts',
     browser: 'src/browser/index.ts',
+    ky: 'src/ky.ts',
+    redis: 'src/redis/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -4,23 +4,31 @@ import { readBody } from './protocol/readBody.js';
 import { decodeBase64Json, parseJsonBytes } from './protocol/codec.js';
 import { encodePaymentV1, X_PAYMENT_HEADER } from './protocol/v1.js';
 import { encodePaymentV2, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER } from './protocol/v2.js';
+import { attachPaymentIdentifier, newPaymentId } from './protocol/paymentIdentifier.js';
 import { selectQuote, type Quote } from './select.js';
 import { signExactEvm } from './schemes/exactEvm.js';
-import { attachPayment, readSettlement, type Payment, type Settlement } from './receipt.js';
+import { attachPayment, readSettlement, sealPayment, type Payment, type Settlement } from './receipt.js';
 import { unixSeconds } from './internal/clock.js';
-import { createPolicy } from './budget/policy.js';
-import { createLedger, type Ledger } from './budget/ledger.js';
+import { createCircuitBreaker } from './internal/circuitBreaker.js';
+import { createPayeePins } from './internal/payeePins.js';
+import { transportAllowed } from './internal/transport.js';
+import { linkedDeadline } from './internal/deadline.js';
+import { redact } from './internal/redact.js';
+import { inertText } from './internal/inert.js';
+import { Budget } from './budget/budget.js';
+import { isX402Error } from './errors/X402Error.js';
 import { WalletError } from './errors/WalletError.js';
 import { PaymentRejectedError } from './errors/PaymentRejectedError.js';
 import { SettlementUnknownError } from './errors/SettlementUnknownError.js';
+import { InsecureTransportError } from './errors/InsecureTransportError.js';
 import type { RequestReplay } from './requestReplay.js';
 import type { ResolvedOptions } from './options.js';
 import type { Wallet } from './wallets/types.js';
 
 /** The payment loop shared by every door (fetch, ky, CLI): one 402 in, one paid answer out. */
 export interface Engine {
-  /** The ledger this engine reserves in. */
-  readonly ledger: Ledger;
+  /** The budget this engine reserves in. */
+  readonly budget: Budget;
   /**
    * Pays for a 402 answer to `replay` and returns the paid answer, with its payment attached.
    * Signs at most once; never pays again in the same call.
@@ -28,85 +36,223 @@ export interface Engine {
   pay(response: Response, replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response>;
 }
 
-/** Builds the engine from a wallet and resolved options. */
+/** How many settlement transactions are remembered to spot a receipt replayed from another payment. */
+const REMEMBERED_TRANSACTIONS = 10_000;
+
+/**
+ * Builds the engine from a wallet and resolved options. Per engine (one wrapped fetch) it keeps
+ * the payee pinned for each host, a circuit breaker per host, and the settlement transactions
+ * already credited.
+ *
+ * @example
+ * ```ts
+ * import { createEngine } from './engine.js';
+ * const engine = createEngine(toWallet(account), resolveOptions({ budget: { perRequest: '0.05' } }));
+ * const paid = await engine.pay(response402, replay, fetch);
+ * ```
+ */
 export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
-  const policy = createPolicy(options);
-  const ledger = createLedger(policy, options.clock);
+  const budget = new Budget(options.budget, options.assetLimits, options.store);
+  const hardening = options.hardening;
+  const breaker = createCircuitBreaker(hardening.breaker, options.clock);
+  const allowedPayees = options.budget.payees?.allow;
+  const pins = createPayeePins(hardening.pinPayees, (payTo) => allowedPayees?.includes(payTo.toLowerCase()) ?? false);
+  const creditedTransactions = new Set<string>();
+  const emit = <K extends keyof typeof options.on>(name: K, event: Parameters<NonNullable<(typeof options.on)[K]>>[0]) => {
+    try {
+      const result: unknown = (options.on[name] as ((e: typeof event) => unknown) | undefined)?.(event);
+      // An async listener's rejection would otherwise be an unhandled rejection (fatal in Node).
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') Promise.resolve(result).catch(() => undefined);
+    } catch {
+      // A listener must never change what the client does.
+    }
+  };
 
   async function pay(response: Response, replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response> {
     const url = response.url || replay.url;
+    try {
+      return await payOnce(response, replay, fetchImpl, url);
+    } catch (error) {
+      if (isX402Error(error) && error.moneyMoved === 'no') {
+        emit('denied', { type: 'denied', url, host: safeHost(url), code: error.code, message: error.shortMessage });
+      }
+      throw error;
+    }
+  }
+
+  async function payOnce(response: Response, replay: RequestReplay, fetchImpl: typeof fetch, url: string): Promise<Response> {
+    if (!transportAllowed(url, hardening.allowInsecureHttp)) {
+      discard(response);
+      throw new InsecureTransportError({ url });
+    }
+    let ticket;
+    try {
+      ticket = breaker.admit(url);
+    } catch (error) {
+      discard(response);
+      throw error;
+    }
+    try {
+      return await payAdmitted(response, replay, fetchImpl, url, ticket);
+    } finally {
+      // No-op when the attempt already reported how it ended.
+      ticket.abandon();
+    }
+  }
+
+  async function payAdmitted(
+    response: Response,
+    replay: RequestReplay,
+    fetchImpl: typeof fetch,
+    url: string,
+    ticket: { succeeded(): void; failed(): void },
+  ): Promise<Response> {
     const challenge = await readChallenge(response, url, {
       maxBodyBytes: options.maxChallengeBytes,
       maxHeaderBytes: options.maxHeaderBytes,
       versions: options.versions,
+      timeoutMs: hardening.challengeTimeoutMs,
     });
-    const quote = selectQuote(challenge, { url, assets: options.assets, networks: options.networks, check: policy.check });
-
     let payer: Address;
     try {
       payer = await wallet.getAddress();
     } catch (cause) {
       throw new WalletError({ url, operation: 'address', cause });
     }
-    const reservation = ledger.reserve(quote);
-    let header: { name: string; value: string };
-    let validBefore: bigint;
+    const quote = selectQuote(challenge, {
+      url,
+      assets: options.assets,
+      payer,
+      check: (q) => budget.check(q, replay.url) ?? pins.refusal(q),
+    });
+
+    const reservation = await budget.reserve(quote);
+    let unpin = (): void => undefined;
+    // Until the header is sent, any failure releases the reservation: nothing could be settled.
+    const releaseAndThrow = async (error: unknown): Promise<never> => {
+      unpin();
+      await reservation.release().catch((cause: unknown) => {
+        emit('error', { type: 'error', url, message: `could not release a reservation: ${String(cause)}` });
+      });
+      throw error;
+    };
+    let header: { name: string; value: string } | undefined;
+    let signature = '';
+    let validBefore = 0n;
+    let paymentId: string | undefined;
     try {
+      await budget.approve(quote);
+      // Check and pin the payee in one synchronous step, right before signing.
+      unpin = pins.claim(quote);
       const signed = await signExactEvm({
         quote,
         wallet,
         from: payer,
         nowSeconds: unixSeconds(options.clock),
         maxAuthSeconds: options.maxAuthSeconds,
+      }).catch((cause: unknown) => {
+        throw new WalletError({ url, operation: 'sign', cause });
       });
       validBefore = signed.validBefore;
-      header =
-        challenge.version === 2
-          ? {
-              name: PAYMENT_SIGNATURE_HEADER,
-              value: encodePaymentV2({ challenge, accepted: quote.option.wire, payload: signed.payload, extensions: challenge.extensions }),
-            }
-          : { name: X_PAYMENT_HEADER, value: encodePaymentV1({ option: quote.option, payload: signed.payload }) };
-    } catch (cause) {
-      reservation.release();
-      throw new WalletError({ url, operation: 'sign', cause });
+      signature = signed.payload.signature;
+      if (challenge.version === 2) {
+        // One id per logical request, added to a copy: the frozen challenge is never changed.
+        const attached = attachPaymentIdentifier(challenge.extensions, newPaymentId());
+        paymentId = attached.paymentId;
+        header = {
+          name: PAYMENT_SIGNATURE_HEADER,
+          value: encodePaymentV2({ challenge, accepted: quote.option.wire, payload: signed.payload, extensions: attached.extensions }),
+        };
+      } else {
+        header = { name: X_PAYMENT_HEADER, value: encodePaymentV1({ option: quote.option, payload: signed.payload }) };
+      }
+      if (replay.signal?.aborted) throw replay.signal.reason;
+    } catch (error) {
+      return releaseAndThrow(error);
     }
 
-    if (replay.signal?.aborted) {
-      reservation.release();
-      throw replay.signal.reason;
-    }
     const [input, init] = replay.paid(url, { [header.name]: header.value });
-    reservation.markSent();
+    const record = (status: 'settled' | 'failed' | 'unknown', transaction?: string) => {
+      emit('payment', {
+        type: 'payment',
+        url,
+        host: quote.host,
+        payTo: quote.payTo,
+        amount: quote.amount,
+        asset: quote.option.asset,
+        network: quote.network,
+        status,
+        ...(transaction ? { transaction } : {}),
+      });
+      return reservation.settle(status, transaction).catch((cause: unknown) => {
+        emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
+      });
+    };
+    const deadline = linkedDeadline(replay.signal, hardening.paidRequestTimeoutMs);
     let paid: Response;
     try {
-      paid = await fetchImpl(input, init);
+      paid = await fetchImpl(input, { ...init, signal: deadline.signal });
     } catch (cause) {
-      if (provablyNotSent(cause)) {
-        reservation.release();
-        throw cause;
-      }
-      reservation.settle('unknown');
-      throw new SettlementUnknownError({ url, quote, validBefore, cause });
+      deadline.clear();
+      if (!deadline.timedOut && provablyNotSent(cause)) return releaseAndThrow(cause);
+      ticket.failed();
+      await record('unknown');
+      const reason = deadline.timedOut ? 'timeout' : replay.signal?.aborted ? 'aborted' : 'network';
+      throw new SettlementUnknownError({ url, quote, validBefore, paymentId, reason, cause });
     }
+    deadline.clear();
 
-    const settlement = readSettlement(paid.headers, quote, payer);
-    const payment = toPayment(quote, payer, settlement);
+    let settlement: Settlement = readSettlement(paid.headers, quote, payer);
+    if (settlement.status === 'settled' && settlement.transaction !== undefined) {
+      // A receipt naming a transaction already credited to another payment proves nothing.
+      const tx = settlement.transaction.toLowerCase();
+      if (creditedTransactions.has(tx)) settlement = { status: 'unknown' };
+      else {
+        creditedTransactions.add(tx);
+        if (creditedTransactions.size > REMEMBERED_TRANSACTIONS) creditedTransactions.delete(creditedTransactions.values().next().value as string);
+      }
+    }
+    const payment = toPayment(quote, payer, settlement, paymentId);
     if (paid.status === 402) {
-      const reason = settlement.reason ?? (await refusalReason(paid, options.maxChallengeBytes)) ?? 'no reason given';
-      reservation.settle(settlement.status === 'settled' ? 'settled' : settlement.status, settlement.transaction);
-      const failed: Payment = { ...payment, status: settlement.status === 'settled' ? 'settled' : settlement.status, reason };
-      throw new PaymentRejectedError({ url, reason, response: paid, payment: failed, validBefore });
+      ticket.failed();
+      const given = settlement.reason ?? (await refusalReason(paid, options.maxChallengeBytes, hardening.challengeTimeoutMs)) ?? 'no reason given';
+      const reason = inertText(scrub(given, [header.value, signature]), 300);
+      await record(settlement.status, settlement.transaction);
+      throw new PaymentRejectedError({ url, reason, response: paid, payment: sealPayment({ ...payment, reason }), validBefore });
     }
-    reservation.settle(settlement.status, settlement.transaction);
+    await record(settlement.status, settlement.transaction);
     if (paid.status >= 500 && settlement.status !== 'settled') {
-      throw new SettlementUnknownError({ url, quote, validBefore, response: paid });
+      ticket.failed();
+      throw new SettlementUnknownError({ url, quote, validBefore, paymentId, reason: 'server_error', response: paid });
     }
+    // Only a 2xx delivered what was paid for; a redirect or another refusal counts against the host.
+    if (paid.status >= 200 && paid.status < 300) ticket.succeeded();
+    else ticket.failed();
     attachPayment(paid, payment);
     return paid;
   }
 
-  return { ledger, pay };
+  return { budget, pay };
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
+/** Lets go of a 402 that will not be read. */
+function discard(response: Response): void {
+  response.body?.cancel().catch(() => undefined);
+}
+
+/** Replaces every occurrence of a secret (the payment header, the signature) by a redacted form. */
+function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 16 && out.includes(secret)) out = out.split(secret).join(redact(secret));
+  return out;
 }
 
 /** Connection errors that happen before any byte of the request leaves (Node/undici codes). */
@@ -121,7 +267,7 @@ function provablyNotSent(error: unknown): boolean {
   return false;
 }
 
-function toPayment(quote: Quote, payer: Address, settlement: Settlement): Payment {
+function toPayment(quote: Quote, payer: Address, settlement: Settlement, paymentId: string | undefined): Payment {
   return {
     status: settlement.status,
     amount: quote.amount,
@@ -130,20 +276,21 @@ function toPayment(quote: Quote, payer: Address, settlement: Settlement): Paymen
     payTo: quote.payTo,
     payer,
     ...(settlement.transaction ? { transaction: settlement.transaction } : {}),
+    ...(paymentId ? { paymentId } : {}),
     ...(settlement.reason ? { reason: settlement.reason } : {}),
     quote,
   };
 }
 
 /** The reason a server gave in a 402 to the paid request: new `PAYMENT-REQUIRED` error, or v1 body `error`. */
-async function refusalReason(response: Response, maxBytes: number): Promise<string | undefined> {
+async function refusalReason(response: Response, maxBytes: number, timeoutMs: number): Promise<string | undefined> {
   const header = response.headers.get(PAYMENT_REQUIRED_HEADER);
   if (header !== null) {
     const decoded = decodeBase64Json(header.trim(), 16 * 1024);
     const error = decoded.ok ? errorField(decoded.value) : undefined;
     if (error) return error;
   }
-  const body = await readBody(response.clone().body, maxBytes, response.headers.get('content-length'));
+  const body = await readBody(response.clone().body, maxBytes, response.headers.get('content-length'), timeoutMs);
   if (!body.ok || body.bytes.byteLength === 0) return undefined;
   const json = parseJsonBytes(body.bytes);
   return json.ok ? errorField(json.value) : undefined;
@@ -152,5 +299,5 @@ async function refusalReason(response: Response, maxBytes: number): Promise<stri
 function errorField(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const error = (value as Record<string, unknown>)['error'];
-  return typeof error === 'string' && error !== '' ? error.slice(0, 500) : undefined;
+  return typeof error === 'string' && error !== '' ? error.slice(0, 2000) : undefined;
 }

@@ -1,15 +1,29 @@
-import { createEngine } from './engine.js';
-import { resolveOptions, type WrapFetchOptions } from './options.js';
+import { createEngine, type Engine } from './engine.js';
+import { resolveOptions, type ResolvedOptions, type WrapFetchOptions } from './options.js';
 import { prepareReplay } from './requestReplay.js';
 import { toWallet } from './wallets/toWallet.js';
 import type { WalletInput } from './wallets/types.js';
+import type { RemainingLimit } from './budget/budget.js';
+import type { SpendRecord } from './budget/store.js';
+
+/** Read-only view of the budget of a wrapped fetch. */
+export interface BudgetView {
+  /** Room left under every configured limit, from the store. */
+  remaining(): Promise<RemainingLimit[]>;
+  /** The spend report: time, host, payee, amount, asset, network, transaction, status. */
+  report(query?: { since?: number; limit?: number }): Promise<SpendRecord[]>;
+}
+
+/** A fetch that pays: `typeof fetch`, plus a read-only view of its budget. */
+export type PaidFetch = typeof fetch & { readonly budget: BudgetView };
 
 /**
  * Wraps a fetch so that it pays x402 (v1 and v2) challenges by itself, within a budget.
  * The result is a drop-in `typeof fetch`: every non-402 answer is returned untouched; a 402 is
  * read, the cheapest acceptable option is checked against the budget, reserved, signed once
  * with the wallet, and the request is sent once more with the payment header. The paid answer
- * carries its receipt: read it with {@link getPayment}.
+ * carries its receipt: read it with {@link getPayment}. `paidFetch.budget` shows what is left
+ * and what was spent.
  *
  * @param fetchImpl - the fetch to wrap (`globalThis.fetch`, or any compatible function).
  * @param wallet - a viem `LocalAccount`, a viem `WalletClient`, an EIP-1193 provider, or `{ address, signTypedData }`.
@@ -28,17 +42,38 @@ import type { WalletInput } from './wallets/types.js';
  * console.log(await response.json(), getPayment(response)?.transaction);
  * ```
  */
-export function wrapFetch(fetchImpl: typeof fetch, wallet: WalletInput, options?: WrapFetchOptions): typeof fetch {
+export function wrapFetch(fetchImpl: typeof fetch, wallet: WalletInput, options?: WrapFetchOptions): PaidFetch {
   if (typeof fetchImpl !== 'function') {
     throw new TypeError(`wrapFetch: fetch must be a function (e.g. globalThis.fetch); got ${fetchImpl === null ? 'null' : typeof fetchImpl}.`);
   }
   const resolved = resolveOptions(options);
   const engine = createEngine(toWallet(wallet), resolved);
-  const paidFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  return Object.assign(payingFetch(engine, resolved, fetchImpl), { budget: budgetView(engine) }) as PaidFetch;
+}
+
+/**
+ * The one door every transport goes through (fetch, ky): sends the request through `fetchImpl`
+ * and hands a 402 to the engine, which pays it. `sendPaid` sends the paid retry (default:
+ * `fetchImpl`); ky wraps it to learn that a payment header left. Internal, not exported.
+ */
+export function payingFetch(
+  engine: Engine,
+  resolved: ResolvedOptions,
+  fetchImpl: typeof fetch,
+  sendPaid: typeof fetch = fetchImpl,
+): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
+  return async (input, init) => {
     const replay = await prepareReplay(input, init, resolved.maxRequestBodyBytes);
     const response = await fetchImpl(...replay.first());
     if (response.status !== 402) return response;
-    return engine.pay(response, replay, fetchImpl);
+    return engine.pay(response, replay, sendPaid);
   };
-  return paidFetch as typeof fetch;
+}
+
+/** The read-only budget view of an engine. Internal, not exported. */
+export function budgetView(engine: Engine): BudgetView {
+  return {
+    remaining: () => engine.budget.remaining(),
+    report: (query) => engine.budget.report(query),
+  };
 }

@@ -3,9 +3,15 @@
  * The neutral entry: no Node built-ins, works in Node 20+ and current browsers.
  * @packageDocumentation
  */
-export { wrapFetch } from './fetch.js';
+export { wrapFetch, type PaidFetch, type BudgetView } from './fetch.js';
+export { memoryStore, type MemoryStoreOptions } from './budget/stores/memory.js';
+export type { SpendStore, SpendRecord, SpendStatus, ReserveRequest, ReserveResult, CounterCheck, CounterWindow } from './budget/store.js';
+export type { BudgetOptions, ScopeLimits, AllowDeny } from './budget/budgetOptions.js';
+export { BUDGET_DEFAULTS } from './budget/budgetOptions.js';
+export type { RemainingLimit } from './budget/budget.js';
+export type { PaymentEvent, DeniedEvent, ErrorEvent } from './events.js';
 export { getPayment, type Payment } from './receipt.js';
-export type { WrapFetchOptions, BudgetOptions, DeclaredAsset } from './options.js';
+export type { WrapFetchOptions, DeclaredAsset, EventListeners } from './options.js';
 export type { Quote } from './select.js';
 export type { PaymentOption, Challenge } from './protocol/challenge.js';
 export type { AssetInfo } from './protocol/assets.js';
@@ -17,5 +23,10 @@ export { NoAcceptableOptionError, type OptionRefusal } from './errors/NoAcceptab
 export { BudgetExceededError } from './errors/BudgetExceededError.js';
 export { WalletError } from './errors/WalletError.js';
 export { PaymentRejectedError } from './errors/PaymentRejectedError.js';
-export { SettlementUnknownError } from './errors/SettlementUnknownError.js';
+export { SettlementUnknownError, type SettlementUnknownReason } from './errors/SettlementUnknownError.js';
 export { RequestBodyTooLargeError } from './errors/RequestBodyTooLargeError.js';
+export { ApprovalDeniedError } from './errors/ApprovalDeniedError.js';
+export { BudgetUnavailableError } from './errors/BudgetUnavailableError.js';
+export { CircuitOpenError } from './errors/CircuitOpenError.js';
+export { PayeeChangedError } from './errors/PayeeChangedError.js';
+export { InsecureTransportError } from './errors/InsecureTransportError.js';

@@ -3,6 +3,14 @@ import { assetKey, KNOWN_ASSETS, type AssetInfo } from './protocol/assets.js';
 import { evmChainId } from './protocol/networks.js';
 import { parseDecimal } from './internal/amount.js';
 import { systemClock, type Clock } from './internal/clock.js';
+import { resolveBudget, type BudgetOptions, type ResolvedBudget } from './budget/budgetOptions.js';
+export type { BudgetOptions };
+import { memoryStore } from './budget/stores/memory.js';
+import type { SpendStore } from './budget/store.js';
+import type { AssetLimits } from './budget/budget.js';
+import type { ResolvedLimits } from './budget/budgetOptions.js';
+import type { PaymentEvent, DeniedEvent, ErrorEvent } from './events.js';
+import { resolveHardening, type ResolvedHardening } from './internal/hardeningOptions.js';
 
 /**
  * A token the caller trusts beyond the built-in stablecoin table. Declaring it is the only way
@@ -23,14 +31,24 @@ export interface DeclaredAsset {
   readonly symbol?: string;
   /** True if one whole token is worth one US dollar; the USD budget then applies to it. */
   readonly usdPegged?: boolean;
-  /** Per-request cap in whole tokens, e.g. `'2.5'`; required unless `usdPegged`. */
+  /** Per-request cap in whole tokens, e.g. `'2.5'` (at most 6 decimals); required unless `usdPegged`. */
   readonly perRequest?: string;
+  /** Most paid in this token per hour, in whole tokens (not for `usdPegged` tokens: the USD budget counts those). */
+  readonly hourly?: string;
+  /** Most paid in this token per day, in whole tokens. */
+  readonly daily?: string;
+  /** Most paid in this token ever, in whole tokens. */
+  readonly total?: string;
 }
 
-/** Budget limits. This release enforces the per-request cap; windows and allowlists come with the budget policy. */
-export interface BudgetOptions {
-  /** Most one request may pay, in USD, for USD-pegged assets (default `'0.10'`). */
-  readonly perRequest?: string;
+/** Listeners of what the client does; data is redacted (no keys, no payment headers). A listener that throws is ignored. */
+export interface EventListeners {
+  /** A payment was sent (with its settlement status as far as known). */
+  readonly payment?: (event: PaymentEvent) => void;
+  /** A payment was refused by the budget, the allow lists or the approval hook. */
+  readonly denied?: (event: DeniedEvent) => void;
+  /** Something failed after a payment was sent (e.g. the store could not record the outcome). */
+  readonly error?: (event: ErrorEvent) => void;
 }
 
 /**
@@ -41,18 +59,19 @@ export interface BudgetOptions {
  * import { wrapFetch } from 'x402-autopay';
  * import { privateKeyToAccount } from 'viem/accounts';
  * const paidFetch = wrapFetch(fetch, privateKeyToAccount(key), {
- *   budget: { perRequest: '0.05' },
- *   networks: ['eip155:8453'],
+ *   budget: { perRequest: '0.05', daily: '1.00', networks: { allow: ['eip155:8453'] } },
  * });
  * ```
  */
 export interface WrapFetchOptions {
-  /** Spending limits; see {@link BudgetOptions}. */
+  /** Spending limits and allow lists; see {@link BudgetOptions}. Safe defaults: 0.10 USD per request, 1.00 USD per rolling day. */
   readonly budget?: BudgetOptions;
+  /** Where spending is recorded (default: {@link memoryStore}, this process only). */
+  readonly store?: SpendStore;
   /** Tokens to accept beyond the built-in stablecoins. */
   readonly assets?: readonly DeclaredAsset[];
-  /** CAIP-2 networks the client may pay on (default: any network of a known or declared asset). */
-  readonly networks?: readonly string[];
+  /** Event listeners. */
+  readonly on?: EventListeners;
   /** Longest life of a signed authorization, in seconds (default 300, at most 3600). */
   readonly maxAuthSeconds?: number;
   /** x402 versions to speak (default `[1, 2]`). */
@@ -63,41 +82,71 @@ export interface WrapFetchOptions {
   readonly maxRequestBodyBytes?: number;
   /** Clock in ms since the epoch (default `Date.now`); for tests. */
   readonly clock?: () => number;
+  /** Most ms reading a 402 body may take (default 5,000); a slower body is refused (`invalid_challenge`, reason `timeout`). */
+  readonly challengeTimeoutMs?: number;
+  /** Most ms to wait for the answer to the paid request (default 120,000); then the outcome is unknown (`settlement_unknown`). */
+  readonly paidRequestTimeoutMs?: number;
+  /**
+   * Circuit breaker per host: after `threshold` paid requests in a row that were refused or ended
+   * unknown (default 3), no payment goes to that host for `coolDownMs` (default 60,000); such
+   * calls fail with `circuit_open`. `false` turns it off.
+   */
+  readonly breaker?: { readonly threshold?: number; readonly coolDownMs?: number } | false;
+  /** Pin the first payee each host was paid (default true): a later 402 naming another is refused (`payee_changed`) unless `budget.payees.allow` lists it. */
+  readonly pinPayees?: boolean;
+  /** Also pay 402s that came over plain `http:` from hosts that are not loopback (default false: `insecure_transport`). */
+  readonly allowInsecureHttp?: boolean;
 }
 
 /** Options after validation, with defaults filled in. */
 export interface ResolvedOptions {
-  readonly perRequestUsd: bigint;
-  readonly perRequestLabel: string;
+  readonly budget: ResolvedBudget;
+  readonly store: SpendStore;
+  readonly on: EventListeners;
   readonly assets: ReadonlyMap<string, AssetInfo>;
-  /** Per-request caps, in atomic units, of declared non-USD assets, by asset key. */
-  readonly assetCaps: ReadonlyMap<string, bigint>;
-  readonly networks: ReadonlySet<string> | undefined;
+  /** Limits of declared non-USD tokens, in micro-units of the token, by asset key. */
+  readonly assetLimits: AssetLimits;
   readonly maxAuthSeconds: number;
   readonly versions: readonly (1 | 2)[];
   readonly maxChallengeBytes: number;
   readonly maxHeaderBytes: number;
   readonly maxRequestBodyBytes: number;
   readonly clock: Clock;
+  /** Deadlines, circuit breaker, payee pinning, transport rule. */
+  readonly hardening: ResolvedHardening;
 }
 
-/** Default per-request cap in USD. */
-export const DEFAULT_PER_REQUEST_USD = '0.10';
-const USD_DECIMALS = 36;
+/** Every top-level option; anything else is refused. Add new options here. */
+const OPTION_NAMES = new Set([
+  'budget', 'store', 'assets', 'on', 'maxAuthSeconds', 'versions', 'maxChallengeBytes', 'maxRequestBodyBytes', 'clock',
+  // Hardening options (src/internal/hardeningOptions.ts).
+  'challengeTimeoutMs', 'paidRequestTimeoutMs', 'breaker', 'pinPayees', 'allowInsecureHttp',
+]);
 
-/** Validates options once, at `wrapFetch` time; a bad option is a `TypeError` naming it. */
+/** Validates options once, at `wrapFetch` time; a bad option (or an unknown one) is a `TypeError` naming it. */
 export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options', 'must be an object');
-  // A budget of the wrong shape (e.g. `budget: '0.05'`) must not fall back to the defaults silently.
-  if (options.budget !== undefined && (typeof options.budget !== 'object' || options.budget === null)) {
-    fail('budget', `must be an object such as { perRequest: '0.05' }; got ${show(options.budget)}`);
+  for (const key of Object.keys(options)) {
+    // An ignored option could widen what is paid (e.g. the former top-level `networks`): refuse it.
+    if (key === 'networks') fail('networks', 'is no longer an option: use budget.networks: { allow: [...], deny: [...] }');
+    if (!OPTION_NAMES.has(key)) fail(key, 'is not an option of wrapFetch');
   }
-  const perRequestLabel = options.budget?.perRequest ?? DEFAULT_PER_REQUEST_USD;
-  const perRequestUsd = typeof perRequestLabel === 'string' ? parseDecimal(perRequestLabel, USD_DECIMALS) : undefined;
-  if (perRequestUsd === undefined) fail('budget.perRequest', `must be a USD decimal string such as '0.05'; got ${show(perRequestLabel)}`);
+  const budget = resolveBudget(options.budget);
+  const store = options.store ?? memoryStore();
+  if (typeof store !== 'object' || store === null) fail('store', 'must be a SpendStore');
+  for (const method of ['reserve', 'release', 'settle', 'usage', 'report'] as const) {
+    if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') fail('store', `must be a SpendStore (missing ${method}())`);
+  }
+  const on = options.on ?? {};
+  if (typeof on !== 'object' || on === null) fail('on', 'must be an object of listeners');
+  for (const [name, listener] of Object.entries(on)) {
+    if (!['payment', 'denied', 'error'].includes(name) || typeof listener !== 'function') {
+      fail(`on.${name}`, 'must be a payment, denied or error listener function');
+    }
+  }
 
   const assets = new Map(KNOWN_ASSETS);
-  const assetCaps = new Map<string, bigint>();
+  const assetLimits = new Map<string, ResolvedLimits & { symbol: string }>();
   if (options.assets !== undefined && !Array.isArray(options.assets)) fail('assets', 'must be an array of declared tokens');
   (options.assets ?? []).forEach((declared, i) => {
     const at = `assets[${i}]`;
@@ -117,10 +166,23 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
       fail(at, `contradicts the built-in entry for ${known.symbol} on ${known.network} (${known.name}/${known.version}, ${known.decimals} decimals)`);
     }
     const usdPegged = declared.usdPegged === true;
+    const symbol = declared.symbol ?? 'TOKEN';
+    const tokens = (field: 'perRequest' | 'hourly' | 'daily' | 'total', required: boolean): bigint | undefined => {
+      const value = declared[field];
+      if (value === undefined && !required) return undefined;
+      if (usdPegged) fail(`${at}.${field}`, 'is not for a usdPegged token: the USD budget applies to it');
+      // No finer than the token's own unit (nor than the 6 decimals limits are counted in).
+      const places = Math.min(6, declared.decimals);
+      const micro = typeof value === 'string' && parseDecimal(value, places) !== undefined ? parseDecimal(value, 6) : undefined;
+      if (micro === undefined) {
+        fail(`${at}.${field}`, `${required ? 'is required for a token that is not usdPegged: ' : 'must be '}a decimal string of whole tokens with at most ${places} decimals, such as '2.5'`);
+      }
+      return micro;
+    };
     if (!usdPegged) {
-      const cap = typeof declared.perRequest === 'string' ? parseDecimal(declared.perRequest, declared.decimals) : undefined;
-      if (cap === undefined) fail(`${at}.perRequest`, 'is required for a token that is not usdPegged: a decimal string of whole tokens');
-      assetCaps.set(key, cap!);
+      assetLimits.set(key, { symbol, perRequest: tokens('perRequest', true), hourly: tokens('hourly', false), daily: tokens('daily', false), total: tokens('total', false) });
+    } else {
+      for (const field of ['perRequest', 'hourly', 'daily', 'total'] as const) tokens(field, false);
     }
     assets.set(
       key,
@@ -130,25 +192,13 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
         decimals: declared.decimals,
         name: declared.name,
         version: declared.version,
-        symbol: declared.symbol ?? 'TOKEN',
+        symbol,
         usdPegged,
         transfer: 'eip3009',
         builtIn: false,
       }),
     );
   });
-
-  let networks: Set<string> | undefined;
-  if (options.networks !== undefined) {
-    if (!Array.isArray(options.networks)) fail('networks', 'must be an array of CAIP-2 ids');
-    networks = new Set();
-    for (const [i, network] of options.networks.entries()) {
-      if (typeof network !== 'string' || evmChainId(network) === undefined) {
-        fail(`networks[${i}]`, `must be a canonical eip155 CAIP-2 id such as 'eip155:8453'; got ${show(network)}`);
-      }
-      networks.add(network);
-    }
-  }
 
   const maxAuthSeconds = integer(options.maxAuthSeconds, 'maxAuthSeconds', 300, 10, 3600);
   const versions = options.versions ?? [1, 2];
@@ -159,17 +209,18 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
   if (typeof clock !== 'function') fail('clock', 'must be a function returning milliseconds');
 
   return Object.freeze({
-    perRequestUsd: perRequestUsd!,
-    perRequestLabel: `${perRequestLabel} USD`,
+    budget,
+    store,
+    on,
     assets,
-    assetCaps,
-    networks,
+    assetLimits,
     maxAuthSeconds,
     versions: Object.freeze([...versions]),
     maxChallengeBytes: integer(options.maxChallengeBytes, 'maxChallengeBytes', 64 * 1024, 1024, 16 * 1024 * 1024),
     maxHeaderBytes: 16 * 1024,
     maxRequestBodyBytes: integer(options.maxRequestBodyBytes, 'maxRequestBodyBytes', 10 * 1024 * 1024, 0, 2 ** 31),
     clock,
+    hardening: resolveHardening(options),
   });
 }
 

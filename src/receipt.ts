@@ -2,8 +2,9 @@ import { getAddress, isAddress, type Address } from 'viem';
 import { decodeBase64Json } from './protocol/codec.js';
 import { settleResponse } from './protocol/schemas.js';
 import { PAYMENT_RESPONSE_HEADER } from './protocol/v2.js';
-import { X_PAYMENT_RESPONSE_HEADER, } from './protocol/v1.js';
+import { X_PAYMENT_RESPONSE_HEADER } from './protocol/v1.js';
 import { v1NetworkToCaip2 } from './protocol/networks.js';
+import { inertText } from './internal/inert.js';
 import type { Quote } from './select.js';
 
 /** Registry key on responses; `Symbol.for` so every copy of the library reads the same slot. */
@@ -61,14 +62,45 @@ export function readSettlement(headers: Headers, quote: Quote, payer: Address): 
   if (s.payer !== undefined && s.payer !== '' && (!isAddress(s.payer, { strict: false }) || getAddress(s.payer) !== payer)) {
     return { status: 'unknown' };
   }
-  if (!s.success) return { status: 'failed', reason: s.errorReason ?? s.errorMessage ?? 'settlement failed' };
+  if (!s.success) return { status: 'failed', reason: inertText(s.errorReason ?? s.errorMessage ?? 'settlement failed', 200) };
   if (s.transaction === undefined || !TX_HASH.test(s.transaction)) return { status: 'unknown' };
   return { status: 'settled', transaction: s.transaction };
 }
 
+/**
+ * Freezes a payment and gives it a `toJSON`, so `JSON.stringify(payment)` works (bigints become
+ * decimal strings) and shows only the terms and the outcome: never a header or a signature.
+ *
+ * @example
+ * ```ts
+ * import { sealPayment } from './receipt.js';
+ * JSON.stringify(sealPayment(payment)); // {"status":"settled","amount":"10000",…}
+ * ```
+ */
+export function sealPayment(payment: Payment): Payment {
+  if (Object.isFrozen(payment)) return payment;
+  Object.defineProperty(payment, 'toJSON', { value: paymentToJSON, enumerable: false });
+  return Object.freeze(payment);
+}
+
+function paymentToJSON(this: Payment): Record<string, unknown> {
+  return {
+    status: this.status,
+    amount: this.amount.toString(),
+    asset: this.asset,
+    network: this.network,
+    payTo: this.payTo,
+    payer: this.payer,
+    ...(this.transaction !== undefined ? { transaction: this.transaction } : {}),
+    ...(this.paymentId !== undefined ? { paymentId: this.paymentId } : {}),
+    ...(this.reason !== undefined ? { reason: this.reason } : {}),
+    quote: this.quote,
+  };
+}
+
 /** Records the payment of a response (internal). */
 export function attachPayment(response: Response, payment: Payment): void {
-  Object.defineProperty(response, PAYMENT, { value: Object.freeze(payment), enumerable: false, configurable: false });
+  Object.defineProperty(response, PAYMENT, { value: sealPayment(payment), enumerable: false, configurable: false });
 }
 
 /**

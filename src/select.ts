@@ -2,6 +2,7 @@ import { getAddress, isAddress, zeroAddress, type Address } from 'viem';
 import { assetKey, type AssetInfo } from './protocol/assets.js';
 import { evmChainId } from './protocol/networks.js';
 import { toUsd } from './internal/amount.js';
+import { inertText } from './internal/inert.js';
 import { NoAcceptableOptionError, type OptionRefusal } from './errors/NoAcceptableOptionError.js';
 import type { Challenge, PaymentOption } from './protocol/challenge.js';
 
@@ -38,8 +39,8 @@ export interface PolicyRefusal {
   readonly code: string;
   /** Human explanation. */
   readonly message: string;
-  /** The error to throw if no other option is acceptable. */
-  readonly error: Error;
+  /** The error to throw if no other option is acceptable (budget refusals); allow-list refusals have none. */
+  readonly error?: Error;
 }
 
 /** What {@link selectQuote} needs to know about the client. */
@@ -48,18 +49,26 @@ export interface SelectContext {
   readonly url: string;
   /** Assets the client can pay in: the built-in table plus the caller's declarations. */
   readonly assets: ReadonlyMap<string, AssetInfo>;
-  /** Networks the caller allows (CAIP-2); undefined allows every network of a known asset. */
-  readonly networks: ReadonlySet<string> | undefined;
-  /** Policy pre-check of a candidate (the same check is repeated, atomically, at reservation). */
+  /** Policy check of a candidate: allow lists and per-request caps (windows are checked atomically at reservation). */
   readonly check: (quote: Quote) => PolicyRefusal | undefined;
+  /** The paying address, when known: an option paying the wallet itself is refused. */
+  readonly payer?: string;
 }
 
 /**
  * Chooses what to pay: only options this client can sign (EVM `exact` with EIP-3009, a known or
- * declared asset whose EIP-712 domain matches) on allowed networks; among them the cheapest in
- * USD (USD-pegged assets first), ties broken by the server's order; then the first that passes
- * the policy. Throws {@link NoAcceptableOptionError} listing every refusal, or the policy's own
- * error when only the policy stood in the way.
+ * declared asset whose EIP-712 domain matches); among them the cheapest in USD (USD-pegged
+ * assets first), ties broken by the server's order; then the first that passes the policy
+ * (allow lists, per-request cap). Throws {@link NoAcceptableOptionError} listing every refusal,
+ * or the policy's own error (budget, changed payee) when a policy refusal stood in the way.
+ * Recipients that cannot be meant are refused: the zero address, the payer itself, the token
+ * contract or any other known token contract.
+ *
+ * @example
+ * ```ts
+ * import { selectQuote } from './select.js';
+ * const quote = selectQuote(challenge, { url, assets: KNOWN_ASSETS, check: () => undefined, payer });
+ * ```
  */
 export function selectQuote(challenge: Challenge, ctx: SelectContext): Quote {
   const host = new URL(ctx.url).hostname;
@@ -80,7 +89,7 @@ export function selectQuote(challenge: Challenge, ctx: SelectContext): Quote {
   for (const quote of candidates) {
     const refused = ctx.check(quote);
     if (!refused) return quote;
-    policyError ??= refused.error;
+    if (refused.error) policyError ??= refused.error;
     refusals.push(refusal(quote.option, refused.code, refused.message));
   }
   if (policyError) throw policyError;
@@ -91,16 +100,15 @@ export function selectQuote(challenge: Challenge, ctx: SelectContext): Quote {
 type Refused = { code: string; message: string };
 
 function toQuote(option: PaymentOption, challenge: Challenge, ctx: SelectContext, host: string): Quote | Refused {
-  if (option.scheme !== 'exact') return { code: 'unsupported_scheme', message: `scheme "${option.scheme}" is not supported (only "exact")` };
+  if (option.scheme !== 'exact') return { code: 'unsupported_scheme', message: `scheme "${inertText(option.scheme, 40)}" is not supported (only "exact")` };
   const network = option.network;
-  if (network === undefined) return { code: 'unknown_network', message: `v1 network "${option.wireNetwork}" is not known` };
+  if (network === undefined) return { code: 'unknown_network', message: `v1 network "${inertText(option.wireNetwork, 60)}" is not known` };
   const chainId = evmChainId(network);
-  if (chainId === undefined) return { code: 'unsupported_network', message: `network "${network}" is not a canonical eip155 chain` };
-  if (ctx.networks && !ctx.networks.has(network)) return { code: 'network_not_allowed', message: `network ${network} is not allowed` };
+  if (chainId === undefined) return { code: 'unsupported_network', message: `network "${inertText(network, 60)}" is not a canonical eip155 chain` };
   if (!isAddress(option.asset)) return { code: 'unknown_asset', message: 'asset is not an address (or has a wrong EIP-55 checksum)' };
   const asset = ctx.assets.get(assetKey(network, option.asset));
   if (!asset) {
-    return { code: 'unknown_asset', message: `asset ${option.asset} on ${network} is neither a known stablecoin nor declared in options.assets` };
+    return { code: 'unknown_asset', message: `asset ${inertText(option.asset, 60)} on ${network} is neither a known stablecoin nor declared in options.assets` };
   }
   const method = option.extra?.['assetTransferMethod'];
   if (asset.transfer !== 'eip3009' || (method !== undefined && method !== 'eip3009')) {
@@ -114,7 +122,7 @@ function toQuote(option: PaymentOption, challenge: Challenge, ctx: SelectContext
   if (name !== asset.name || version !== asset.version) {
     return {
       code: 'domain_mismatch',
-      message: `claimed EIP-712 domain "${name.slice(0, 40)}"/"${version.slice(0, 10)}" differs from ${asset.symbol}'s "${asset.name}"/"${asset.version}"`,
+      message: `claimed EIP-712 domain "${inertText(name, 40)}"/"${inertText(version, 10)}" differs from ${asset.symbol}'s "${asset.name}"/"${asset.version}"`,
     };
   }
   if (!isAddress(option.payTo)) return { code: 'invalid_payee', message: 'payTo is not an address (or has a wrong EIP-55 checksum)' };
@@ -122,8 +130,14 @@ function toQuote(option: PaymentOption, challenge: Challenge, ctx: SelectContext
   if (payTo === zeroAddress || payTo.toLowerCase() === option.asset.toLowerCase()) {
     return { code: 'invalid_payee', message: 'payTo is the zero address or the token contract' };
   }
+  if (ctx.payer !== undefined && payTo.toLowerCase() === ctx.payer.toLowerCase()) {
+    return { code: 'invalid_payee', message: 'payTo is the paying wallet itself' };
+  }
+  for (const known of ctx.assets.values()) {
+    if (known.address.toLowerCase() === payTo.toLowerCase()) return { code: 'invalid_payee', message: `payTo is the ${known.symbol} token contract on ${known.network}` };
+  }
   if (option.amount === 0n) return { code: 'zero_amount', message: 'amount is zero' };
-  return Object.freeze({
+  const quote: Quote = {
     url: ctx.url,
     host,
     version: challenge.version,
@@ -134,7 +148,25 @@ function toQuote(option: PaymentOption, challenge: Challenge, ctx: SelectContext
     amount: option.amount,
     payTo,
     usd: asset.usdPegged ? toUsd(option.amount, asset.decimals) : undefined,
-  });
+  };
+  // JSON.stringify(quote) works (bigints become strings) and shows nothing but the terms.
+  Object.defineProperty(quote, 'toJSON', { value: quoteToJSON, enumerable: false });
+  return Object.freeze(quote);
+}
+
+function quoteToJSON(this: Quote): Record<string, unknown> {
+  return {
+    url: this.url,
+    host: this.host,
+    version: this.version,
+    network: this.network,
+    chainId: this.chainId,
+    asset: this.option.asset,
+    symbol: this.asset.symbol,
+    amount: this.amount.toString(),
+    payTo: this.payTo,
+    index: this.option.index,
+  };
 }
 
 function refusal(option: PaymentOption, code: string, message: string): OptionRefusal {

@@ -1,6 +1,8 @@
 /**
- * x402-autopay for browsers: everything from the neutral entry. The browser ledger
- * (localStorage + Web Locks) is added here by the budget release.
+ * x402-autopay for browsers: everything from the neutral entry, plus `browserStore()`, a spend
+ * ledger in localStorage shared by the tabs of one origin through Web Locks (advisory: any
+ * script of the origin can edit it; real caps belong on chain or on a server).
  * @packageDocumentation
  */
 export * from '../index.js';
+export { browserStore, type BrowserStoreOptions } from './browserStore.js';

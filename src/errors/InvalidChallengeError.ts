@@ -8,13 +8,18 @@ export interface ChallengeIssue {
   readonly message: string;
 }
 
-/** Why a challenge was refused before any option was considered. */
-export type InvalidChallengeReason = 'malformed' | 'oversize' | 'ambiguous' | 'not_x402';
+/**
+ * Why a challenge was refused before any option was considered: it breaks the format or the
+ * schema (`malformed`), is larger than the bounds (`oversize`), says two different things
+ * (`ambiguous`: duplicate keys, or header and body that disagree), is not x402 at all
+ * (`not_x402`), or did not arrive within `challengeTimeoutMs` (`timeout`).
+ */
+export type InvalidChallengeReason = 'malformed' | 'oversize' | 'ambiguous' | 'not_x402' | 'timeout';
 
 /**
  * The server's 402 could not be read as an x402 challenge: bad base64 or UTF-8, invalid JSON,
- * a schema violation, a body over the size bound, or header and body that disagree.
- * Nothing was signed.
+ * a schema violation, a body over the size bound or the time bound, duplicate keys, or header
+ * and body that disagree. Nothing was signed.
  *
  * @example
  * ```ts
@@ -27,8 +32,8 @@ export class InvalidChallengeError extends X402Error {
   readonly issues: readonly ChallengeIssue[];
   /** Finer reason than the code. */
   readonly reason: InvalidChallengeReason;
-  /** The 402 response as received (its body, when it was read, is replayable from here). */
-  readonly response: Response | undefined;
+  /** The 402 response as received (its body, when it was read, is replayable from here). Not enumerable: logs stay small. */
+  declare readonly response: Response | undefined;
 
   constructor(args: {
     reason: InvalidChallengeReason;
@@ -50,6 +55,6 @@ export class InvalidChallengeError extends X402Error {
     });
     this.issues = args.issues;
     this.reason = args.reason;
-    this.response = args.response;
+    Object.defineProperty(this, 'response', { value: args.response, enumerable: false });
   }
 }

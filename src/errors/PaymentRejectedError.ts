@@ -9,7 +9,7 @@ import type { Payment } from '../receipt.js';
  * @example
  * ```ts
  * import { PaymentRejectedError } from 'x402-autopay';
- * if (error instanceof PaymentRejectedError) console.log(error.reason, error.payment.transaction);
+ * if (error instanceof PaymentRejectedError) console.log(error.reason, error.paymentId, error.payment.transaction);
  * ```
  */
 export class PaymentRejectedError extends X402Error {
@@ -19,8 +19,10 @@ export class PaymentRejectedError extends X402Error {
   readonly status: number;
   /** What was paid, as far as the client knows. */
   readonly payment: Payment;
-  /** The answer to the paid request. */
-  readonly response: Response;
+  /** The `payment-identifier` sent with the payment, when the server supports that extension. */
+  readonly paymentId: string | undefined;
+  /** The answer to the paid request. Not enumerable: logs stay small. */
+  declare readonly response: Response;
 
   constructor(args: { url: string; reason: string; response: Response; payment: Payment; validBefore: bigint }) {
     super(`The server at ${args.url} refused the payment: ${args.reason}.`, {
@@ -32,6 +34,7 @@ export class PaymentRejectedError extends X402Error {
         reason: args.reason,
         settlement: args.payment.status,
         transaction: args.payment.transaction,
+        paymentId: args.payment.paymentId,
         'authorization valid until': new Date(Number(args.validBefore) * 1000).toISOString(),
       },
       hint: 'Do not retry blindly: the budget keeps this payment counted. Check the reason; if it was settled, the transaction shows it.',
@@ -39,6 +42,7 @@ export class PaymentRejectedError extends X402Error {
     this.reason = args.reason;
     this.status = args.response.status;
     this.payment = args.payment;
-    this.response = args.response;
+    this.paymentId = args.payment.paymentId;
+    Object.defineProperty(this, 'response', { value: args.response, enumerable: false });
   }
 }

@@ -2,14 +2,23 @@ import { X402Error } from './X402Error.js';
 import type { Quote } from '../select.js';
 
 /**
- * The paid request was sent but its outcome is unknown (network error, timeout, abort or 5xx
- * after sending): the server holds a signed authorization and may have settled it.
- * The SDK never signs again for this call on its own.
+ * What made the outcome of a sent payment unknown: the paid request timed out
+ * (`paidRequestTimeoutMs`), the caller aborted it, the connection failed after sending
+ * (`network`, e.g. a reset), or the server answered 5xx without a settled receipt (`server_error`).
+ */
+export type SettlementUnknownReason = 'timeout' | 'aborted' | 'network' | 'server_error';
+
+/**
+ * The paid request was sent but its outcome is unknown (timeout, connection reset, abort or 5xx
+ * after sending): the server holds a signed authorization and may have settled it, so money may
+ * have moved. The SDK never signs again for this call on its own; the error carries what is
+ * needed to reconcile: the quote, the `payment-identifier` (when the server supports it) and
+ * when the authorization expires.
  *
  * @example
  * ```ts
  * import { SettlementUnknownError } from 'x402-autopay';
- * if (error instanceof SettlementUnknownError) console.log(error.quote.amount, error.validBefore);
+ * if (error instanceof SettlementUnknownError) console.log(error.paymentId, error.quote.amount, error.validBefore);
  * ```
  */
 export class SettlementUnknownError extends X402Error {
@@ -19,32 +28,47 @@ export class SettlementUnknownError extends X402Error {
   readonly paymentId: string | undefined;
   /** Unix seconds after which the authorization can no longer be settled. */
   readonly validBefore: bigint;
-  /** The answer, when there was one (a 5xx). */
-  readonly response: Response | undefined;
+  /** Why the outcome is unknown. */
+  readonly reason: SettlementUnknownReason;
+  /** The answer, when there was one (a 5xx). Not enumerable: logs stay small. */
+  declare readonly response: Response | undefined;
 
   constructor(args: {
     url: string;
     quote: Quote;
     validBefore: bigint;
     paymentId?: string;
+    reason?: SettlementUnknownReason;
     response?: Response;
     cause?: unknown;
   }) {
-    const what = args.response ? `HTTP ${args.response.status}` : 'no answer';
-    super(`The paid request to ${args.url} was sent but its outcome is unknown (${what}).`, {
+    const reason = args.reason ?? (args.response ? 'server_error' : 'network');
+    const what =
+      reason === 'timeout'
+        ? 'no answer in time'
+        : reason === 'aborted'
+          ? 'aborted after sending'
+          : args.response
+            ? `HTTP ${args.response.status}`
+            : 'no answer';
+    super(`The paid request to ${args.url} was sent but its outcome is unknown (${what}); money may have moved.`, {
       code: 'settlement_unknown',
       moneyMoved: 'maybe',
       details: {
         url: args.url,
+        reason,
         paymentId: args.paymentId,
+        amount: `${args.quote.amount} atomic units of ${args.quote.option.asset} on ${args.quote.network}`,
+        payTo: args.quote.payTo,
         'authorization valid until': new Date(Number(args.validBefore) * 1000).toISOString(),
       },
-      hint: 'Do not pay again: check the chain or the API for this payment before retrying the call.',
+      hint: 'Do not pay again: check the chain or the API for this payment (by its paymentId) before retrying the call.',
       cause: args.cause,
     });
     this.quote = args.quote;
     this.paymentId = args.paymentId;
     this.validBefore = args.validBefore;
-    this.response = args.response;
+    this.reason = reason;
+    Object.defineProperty(this, 'response', { value: args.response, enumerable: false });
   }
 }

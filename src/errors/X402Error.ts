@@ -1,3 +1,5 @@
+import { inertText } from '../internal/inert.js';
+
 /** Brand shared by every copy of this library (ESM, CJS, bundled twice), so guards work across copies. */
 const BRAND = Symbol.for('x402-autopay.error');
 
@@ -51,10 +53,13 @@ export class X402Error extends Error {
   /** What to do next. */
   readonly hint: string | undefined;
 
-  constructor(shortMessage: string, args: X402ErrorArgs) {
+  constructor(message: string, args: X402ErrorArgs) {
+    // Messages and facts often quote what a server sent: keep each on its own single line, so
+    // hostile text can never forge a fact line such as "Money moved: no".
+    const shortMessage = inertText(message, 1000);
     const details: Record<string, string> = {};
     for (const [key, value] of Object.entries(args.details ?? {})) {
-      if (value !== undefined) details[key] = String(value);
+      if (value !== undefined) details[inertText(key, 100)] = inertText(String(value), 500);
     }
     const lines = [shortMessage, ''];
     for (const [key, value] of Object.entries(details)) lines.push(`${key}: ${value}`);

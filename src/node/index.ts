@@ -1,6 +1,9 @@
 /**
- * x402-autopay for Node.js: everything from the neutral entry. Node-only stores (a file ledger)
- * are added here by the budget release.
+ * x402-autopay for Node.js: everything from the neutral entry, plus `fileStore(path)`, a spend
+ * ledger in a checksummed state file and a hash-chained journal, shared safely by the processes
+ * of one machine (fails closed on any corruption).
  * @packageDocumentation
  */
 export * from '../index.js';
+export { fileStore, type FileStoreOptions } from './fileStore.js';
+export { FileLedgerError, type FileLedgerProblem } from './FileLedgerError.js';

@@ -1,8 +1,14 @@
+import { parseStrictJson } from '../internal/strictJson.js';
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const encoder = new TextEncoder();
 
-/** Why {@link decodeBase64Json} refused a value. */
-export type DecodeFailure = 'base64' | 'utf8' | 'json' | 'size';
+/**
+ * Why {@link decodeBase64Json} or {@link parseJsonBytes} refused a value: not base64, not UTF-8,
+ * not JSON, too large, a key repeated in one object (`duplicate`), nesting too deep (`depth`),
+ * or a `__proto__` key (`forbidden_key`).
+ */
+export type DecodeFailure = 'base64' | 'utf8' | 'json' | 'size' | 'duplicate' | 'depth' | 'forbidden_key';
 
 /** The result of {@link decodeBase64Json}: the parsed value, or why it failed. */
 export type DecodeResult = { ok: true; value: unknown } | { ok: false; failure: DecodeFailure; message: string };
@@ -42,7 +48,10 @@ export function decodeBase64Json(text: string, maxBytes: number): DecodeResult {
   return parseJsonBytes(bytes);
 }
 
-/** Decodes UTF-8 bytes fatally and parses them as JSON. */
+/**
+ * Decodes UTF-8 bytes fatally and parses them as strict JSON (see `parseStrictJson`: duplicate
+ * keys, `__proto__` keys and nesting deeper than 32 are refused; objects have no prototype).
+ */
 export function parseJsonBytes(bytes: Uint8Array): DecodeResult {
   let text: string;
   try {
@@ -50,9 +59,8 @@ export function parseJsonBytes(bytes: Uint8Array): DecodeResult {
   } catch {
     return { ok: false, failure: 'utf8', message: 'not valid UTF-8' };
   }
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (error) {
-    return { ok: false, failure: 'json', message: `not valid JSON (${(error as Error).message.slice(0, 80)})` };
-  }
+  const parsed = parseStrictJson(text);
+  if (parsed.ok) return parsed;
+  const what = parsed.failure === 'json' ? 'not valid JSON' : parsed.failure === 'duplicate' ? 'ambiguous JSON' : 'refused JSON';
+  return { ok: false, failure: parsed.failure, message: `${what} (${parsed.message.slice(0, 100)})` };
 }

@@ -1,10 +1,11 @@
 import { decodeBase64Json, parseJsonBytes } from './codec.js';
 import { parseChallengeV1 } from './v1.js';
 import { parseChallengeV2, PAYMENT_REQUIRED_HEADER } from './v2.js';
-import { readBody } from './readBody.js';
+import { readBody, type BodyRead } from './readBody.js';
 import { InvalidChallengeError } from '../errors/InvalidChallengeError.js';
 import { UnsupportedVersionError } from '../errors/UnsupportedVersionError.js';
-import type { Challenge } from './challenge.js';
+import type { Challenge, PaymentOption } from './challenge.js';
+import type { DecodeFailure } from './codec.js';
 
 /** Bounds for {@link readChallenge}. */
 export interface ReadChallengeLimits {
@@ -14,24 +15,53 @@ export interface ReadChallengeLimits {
   readonly maxHeaderBytes: number;
   /** Versions this client speaks. */
   readonly versions: readonly (1 | 2)[];
+  /** Most ms reading the body may take (default: no bound of its own). */
+  readonly timeoutMs?: number;
 }
 
 /**
  * Reads a 402 response into a validated {@link Challenge}: v2 from the `PAYMENT-REQUIRED`
  * header (the body only cross-checked), else the body (v1, or a v2 object when the header was
- * not exposed). The body is read at most once and never past `maxBodyBytes`.
+ * not exposed). The body is read at most once, never past `maxBodyBytes` nor past `timeoutMs`;
+ * JSON is parsed strictly (duplicate keys are `ambiguous`; `__proto__` keys and nesting deeper
+ * than 32 are `malformed`). A v2 or v1 body beside the header must not contradict it.
  * Throws {@link InvalidChallengeError} or {@link UnsupportedVersionError}; never signs anything.
+ *
+ * @example
+ * ```ts
+ * import { readChallenge } from './read.js';
+ * const challenge = await readChallenge(response, response.url, { maxBodyBytes: 65536, maxHeaderBytes: 16384, versions: [1, 2], timeoutMs: 5000 });
+ * ```
  */
 export async function readChallenge(response: Response, url: string, limits: ReadChallengeLimits): Promise<Challenge> {
   const header = response.headers.get(PAYMENT_REQUIRED_HEADER);
-  const body = await readBody(response.body, limits.maxBodyBytes, response.headers.get('content-length'));
-  const copy = new Response(body.ok ? body.bytes : null, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
+  const body = await readBody(response.body, limits.maxBodyBytes, response.headers.get('content-length'), limits.timeoutMs);
+  return interpretChallenge(header, body, url, limits, () =>
+    new Response(body.ok ? body.bytes : null, { status: response.status, statusText: response.statusText, headers: response.headers }),
+  );
+}
+
+/**
+ * The synchronous core of {@link readChallenge}: turns a `PAYMENT-REQUIRED` header value (or
+ * null) and the bounded read of the body into a validated {@link Challenge}, or throws
+ * {@link InvalidChallengeError} / {@link UnsupportedVersionError}. `response` builds the 402 the
+ * error carries (a copy whose body is re-readable).
+ *
+ * @example
+ * ```ts
+ * import { interpretChallenge } from './read.js';
+ * const challenge = interpretChallenge(null, { ok: true, bytes }, url, { maxBodyBytes: 65536, maxHeaderBytes: 16384, versions: [1, 2] });
+ * ```
+ */
+export function interpretChallenge(
+  header: string | null,
+  body: BodyRead,
+  url: string,
+  limits: ReadChallengeLimits,
+  response?: () => Response,
+): Challenge {
   const fail = (reason: InvalidChallengeError['reason'], issues: InvalidChallengeError['issues']): never => {
-    throw new InvalidChallengeError({ reason, issues, url, response: copy });
+    throw new InvalidChallengeError({ reason, issues, url, response: response?.() });
   };
   const bodyJson = body.ok && body.bytes.byteLength > 0 ? parseJsonBytes(body.bytes) : undefined;
 
@@ -40,21 +70,36 @@ export async function readChallenge(response: Response, url: string, limits: Rea
   if (header !== null) {
     const decoded = decodeBase64Json(header.trim(), limits.maxHeaderBytes);
     if (!decoded.ok) {
-      fail(decoded.failure === 'size' ? 'oversize' : 'malformed', [
-        { path: '', message: `${PAYMENT_REQUIRED_HEADER} header is ${decoded.message}` },
-      ]);
+      fail(reasonOf(decoded.failure, 'malformed'), [{ path: '', message: `${PAYMENT_REQUIRED_HEADER} header is ${decoded.message}` }]);
     } else {
       value = decoded.value;
       source = 'header';
-      // A v2 object in the body too must say the same thing (a v1 body beside it is a legacy fallback).
+      // JSON beside the header that has no single meaning (duplicate keys, too deep) is refused:
+      // it might be the same challenge saying something else. A body that is not JSON is ignored.
+      if (bodyJson && !bodyJson.ok && bodyJson.failure !== 'json' && bodyJson.failure !== 'utf8') {
+        fail(reasonOf(bodyJson.failure, 'malformed'), [{ path: '', message: `the body beside the ${PAYMENT_REQUIRED_HEADER} header is ${bodyJson.message}` }]);
+      }
+      // A v2 object in the body too must say the same thing; a legacy v1 body beside it must not
+      // name another payee or amount for the same network and asset.
       if (bodyJson?.ok && versionOf(bodyJson.value) === 2 && !deepEqual(bodyJson.value, value)) {
         fail('ambiguous', [{ path: '', message: `${PAYMENT_REQUIRED_HEADER} header and v2 body disagree` }]);
       }
+      if (bodyJson?.ok && versionOf(bodyJson.value) === 1 && versionOf(value) === 2) {
+        const conflict = v1BodyConflict(bodyJson.value, value);
+        if (conflict) fail('ambiguous', [{ path: conflict, message: `${PAYMENT_REQUIRED_HEADER} header and v1 body name different terms` }]);
+      }
     }
   } else {
-    if (!body.ok) fail('oversize', [{ path: '', message: `402 body is larger than ${limits.maxBodyBytes} bytes` }]);
+    if (!body.ok) {
+      if (body.why === 'timeout') fail('timeout', [{ path: '', message: `402 body did not arrive within ${limits.timeoutMs} ms` }]);
+      if (body.why === 'broken') fail('malformed', [{ path: '', message: '402 body could not be read (the stream failed)' }]);
+      fail('oversize', [{ path: '', message: `402 body is larger than ${limits.maxBodyBytes} bytes` }]);
+    }
     if (!bodyJson) fail('not_x402', [{ path: '', message: `no ${PAYMENT_REQUIRED_HEADER} header and an empty body` }]);
-    if (!bodyJson!.ok) fail('not_x402', [{ path: '', message: `no ${PAYMENT_REQUIRED_HEADER} header and the body is ${bodyJson!.message}` }]);
+    if (!bodyJson!.ok) {
+      const failure = (bodyJson as { failure: DecodeFailure }).failure;
+      fail(reasonOf(failure, 'not_x402'), [{ path: '', message: `no ${PAYMENT_REQUIRED_HEADER} header and the body is ${(bodyJson as { message: string }).message}` }]);
+    }
     value = (bodyJson as { value: unknown }).value;
     source = 'body';
   }
@@ -72,6 +117,34 @@ export async function readChallenge(response: Response, url: string, limits: Rea
   const parsed = version === 2 ? parseChallengeV2(value, source!) : parseChallengeV1(value);
   if (!parsed.ok) fail('malformed', parsed.issues);
   return (parsed as { challenge: Challenge }).challenge;
+}
+
+/** The refusal reason for a decoding failure; `plain` for plain syntax errors. */
+function reasonOf(failure: DecodeFailure, plain: 'malformed' | 'not_x402'): InvalidChallengeError['reason'] {
+  if (failure === 'size') return 'oversize';
+  if (failure === 'duplicate') return 'ambiguous';
+  if (failure === 'depth' || failure === 'forbidden_key') return 'malformed';
+  return plain;
+}
+
+/**
+ * Where a v1 body contradicts a v2 header (THREATS A3): a v1 option whose scheme, network and
+ * asset the header also offers, but with no header option of the same payee and amount.
+ * Undefined when they agree, or when the v1 body is not a valid challenge (then it is ignored).
+ */
+function v1BodyConflict(v1: unknown, v2: unknown): string | undefined {
+  const body = parseChallengeV1(v1);
+  const header = parseChallengeV2(v2, 'header');
+  if (!body.ok || !header.ok) return undefined;
+  const same = (a: PaymentOption, b: PaymentOption) =>
+    a.scheme === b.scheme && a.network !== undefined && a.network === b.network && a.asset.toLowerCase() === b.asset.toLowerCase();
+  for (const option of body.challenge.options) {
+    const peers = header.challenge.options.filter((h) => same(option, h));
+    if (peers.length > 0 && !peers.some((h) => h.payTo.toLowerCase() === option.payTo.toLowerCase() && h.amount === option.amount)) {
+      return `accepts.${option.index}`;
+    }
+  }
+  return undefined;
 }
 
 function versionOf(value: unknown): number | undefined {

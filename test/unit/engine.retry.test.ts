@@ -57,7 +57,7 @@ describe('the v1 payment header', () => {
 });
 
 describe('the v2 payment header', () => {
-  it('PAYMENT-SIGNATURE decodes to {x402Version:2, resource, accepted, payload, extensions}, extensions echoed exactly', async () => {
+  it('PAYMENT-SIGNATURE decodes to {x402Version:2, resource, accepted, payload, extensions}, extensions echoed (plus the payment id)', async () => {
     const extensions = {
       'payment-identifier': { info: { required: false }, schema: { type: 'object', properties: { id: { type: 'string' } } } },
       bazaar: { info: { input: { q: 'weather' }, output: [1, 'two', null, { deep: ['x'] }] }, note: 'zürich — 東京' },
@@ -71,8 +71,12 @@ describe('the v2 payment header', () => {
     expect(payment.x402Version).toBe(2);
     expect(payment.resource).toEqual(required.resource);
     expect(payment.accepted).toEqual((required.accepts as unknown[])[0]);
-    expect(payment.extensions).toEqual(extensions);
-    expect(JSON.stringify(payment.extensions)).toBe(JSON.stringify(extensions));
+    // Every extension is echoed as received; payment-identifier gets the client's id added to its info.
+    const id = payment.extensions['payment-identifier'].info.id;
+    expect(id).toMatch(/^pay_[0-9a-f]{32}$/);
+    const expected = { ...extensions, 'payment-identifier': { ...extensions['payment-identifier'], info: { required: false, id } } };
+    expect(payment.extensions).toEqual(expected);
+    expect(JSON.stringify(payment.extensions)).toBe(JSON.stringify(expected));
     expect(await verifyWirePayload(payment.payload, BASE_SEPOLIA_USDC_DOMAIN, testAccount.address)).toBe(true);
   });
 

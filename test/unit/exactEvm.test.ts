@@ -37,7 +37,7 @@ async function v2VectorQuote(): Promise<Quote> {
   const response = new Response('{}', { status: 402, headers: { 'PAYMENT-REQUIRED': V2_HEADER } });
   const challenge = await readChallenge(response, URL_, { maxBodyBytes: 65536, maxHeaderBytes: 16384, versions: [1, 2] });
   const options = resolveOptions();
-  return selectQuote(challenge, { url: URL_, assets: options.assets, networks: undefined, check: () => undefined });
+  return selectQuote(challenge, { url: URL_, assets: options.assets, check: () => undefined });
 }
 
 /** Pays one challenge through the wrapped fetch and returns the decoded payment. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { wrapFetch, type WrapFetchOptions } from '../../src/index.js';
-import { DEFAULT_PER_REQUEST_USD, resolveOptions } from '../../src/options.js';
+import { resolveOptions } from '../../src/options.js';
+import { BUDGET_DEFAULTS } from '../../src/budget/budgetOptions.js';
 import { assetKey, KNOWN_ASSETS } from '../../src/protocol/assets.js';
 import { countingSigner } from '../support/signers.js';
 
@@ -26,38 +27,60 @@ function rejects(options: unknown, name: string, problem?: RegExp) {
 describe('defaults', () => {
   it('are safe and documented', () => {
     const o = resolveOptions();
-    expect(DEFAULT_PER_REQUEST_USD).toBe('0.10');
-    expect(o.perRequestUsd).toBe(10n ** 35n); // 0.10 in 36-decimal fixed point
-    expect(o.perRequestLabel).toBe('0.10 USD');
+    expect(BUDGET_DEFAULTS).toEqual({ perRequest: '0.10', daily: '1.00', maxPaymentsPerMinute: 120 });
+    // Micro-USD: 0.10 per request, 1.00 per rolling day, 120 payments a minute, nothing else.
+    expect(o.budget.global).toEqual({ perRequest: 100_000n, hourly: undefined, daily: 1_000_000n, total: undefined, perMinute: 120, perDay: undefined });
+    expect(o.budget.window).toBe('rolling');
+    expect(o.budget.perHost).toEqual([]);
+    for (const list of [o.budget.hosts, o.budget.payees, o.budget.assets, o.budget.networks]) expect(list).toEqual({ allow: undefined, deny: [] });
+    expect(o.budget.approve).toBeUndefined();
+    expect(o.budget.approveAbove).toBeUndefined();
+    expect(o.budget.approveTimeoutMs).toBe(60_000);
+    expect(typeof o.store.reserve).toBe('function');
     expect(o.maxAuthSeconds).toBe(300);
     expect(o.versions).toEqual([1, 2]);
     expect(o.maxChallengeBytes).toBe(64 * 1024);
     expect(o.maxHeaderBytes).toBe(16 * 1024);
     expect(o.maxRequestBodyBytes).toBe(10 * 1024 * 1024);
-    expect(o.networks).toBeUndefined();
     expect(o.assets.size).toBe(KNOWN_ASSETS.size);
-    expect(o.assetCaps.size).toBe(0);
+    expect(o.assetLimits.size).toBe(0);
     expect(typeof o.clock()).toBe('number');
     expect(Object.isFrozen(o)).toBe(true);
+    expect(Object.isFrozen(o.budget)).toBe(true);
+    expect(Object.isFrozen(o.budget.global)).toBe(true);
+  });
+
+  it('each wrapFetch gets its own memory store', () => {
+    expect(resolveOptions().store).not.toBe(resolveOptions().store);
   });
 
   it('an empty object is the defaults', () => {
-    expect(resolveOptions({}).perRequestUsd).toBe(resolveOptions().perRequestUsd);
+    const { store: _a, ...empty } = resolveOptions({});
+    const { store: _b, ...none } = resolveOptions();
+    expect(empty).toEqual(none);
   });
 });
 
 describe('valid options', () => {
   it('budget.perRequest', () => {
-    expect(resolveOptions({ budget: { perRequest: '0.05' } }).perRequestUsd).toBe(5n * 10n ** 34n);
-    expect(resolveOptions({ budget: { perRequest: '2' } }).perRequestLabel).toBe('2 USD');
-    expect(resolveOptions({ budget: {} }).perRequestLabel).toBe('0.10 USD');
+    expect(resolveOptions({ budget: { perRequest: '0.05' } }).budget.global.perRequest).toBe(50_000n);
+    expect(resolveOptions({ budget: { perRequest: '2' } }).budget.global.perRequest).toBe(2_000_000n);
+    expect(resolveOptions({ budget: { perRequest: '0.000001' } }).budget.global.perRequest).toBe(1n);
+    expect(resolveOptions({ budget: {} }).budget.global.perRequest).toBe(100_000n);
   });
 
   it('declared assets join the table; non-pegged ones carry a cap in their units', () => {
     const o = resolveOptions({ assets: [token, { ...token, address: '0x2222222222222222222222222222222222222222', usdPegged: false, perRequest: '2.5' }] });
     expect(o.assets.get(assetKey('eip155:84532', TOKEN))).toMatchObject({ name: 'Test Token', version: '1', decimals: 18, usdPegged: true, builtIn: false, symbol: 'TOKEN' });
-    expect(o.assetCaps.get(assetKey('eip155:84532', '0x2222222222222222222222222222222222222222'))).toBe(25n * 10n ** 17n);
-    expect(o.assetCaps.has(assetKey('eip155:84532', TOKEN))).toBe(false);
+    // Limits of a non-pegged token are in micro-units (1e-6) of whole tokens, whatever its decimals.
+    expect(o.assetLimits.get(assetKey('eip155:84532', '0x2222222222222222222222222222222222222222'))).toEqual({
+      symbol: 'TOKEN',
+      perRequest: 2_500_000n,
+      hourly: undefined,
+      daily: undefined,
+      total: undefined,
+    });
+    expect(o.assetLimits.has(assetKey('eip155:84532', TOKEN))).toBe(false);
   });
 
   it('re-declaring a built-in asset identically is allowed', () => {
@@ -72,7 +95,9 @@ describe('valid options', () => {
     expect(resolveOptions({ maxChallengeBytes: 1024 }).maxChallengeBytes).toBe(1024);
     expect(resolveOptions({ maxRequestBodyBytes: 0 }).maxRequestBodyBytes).toBe(0);
     expect(resolveOptions({ versions: [2] }).versions).toEqual([2]);
-    expect([...resolveOptions({ networks: ['eip155:8453', 'eip155:84532'] }).networks!]).toEqual(['eip155:8453', 'eip155:84532']);
+    expect(resolveOptions({ budget: { networks: { allow: ['eip155:8453', 'eip155:84532'] } } }).budget.networks).toEqual({ allow: ['eip155:8453', 'eip155:84532'], deny: [] });
+    expect(resolveOptions({ budget: { networks: { deny: ['eip155:1'] } } }).budget.networks).toEqual({ allow: undefined, deny: ['eip155:1'] });
+    expect(resolveOptions({ assets: [{ ...token, usdPegged: false, decimals: 2, perRequest: '0.01' }] }).assetLimits.get(assetKey('eip155:84532', TOKEN))?.perRequest).toBe(10_000n);
     expect(resolveOptions({ clock: () => 42 }).clock()).toBe(42);
   });
 });
@@ -125,14 +150,28 @@ describe('a bad option is a TypeError at wrapFetch time, naming the option', () 
   it('a non-pegged token needs a perRequest cap in its units', () => {
     rejects({ assets: [{ ...token, usdPegged: false }] }, 'assets[0].perRequest', /is required/);
     rejects({ assets: [{ ...token, usdPegged: false, perRequest: 2 }] }, 'assets[0].perRequest');
-    rejects({ assets: [{ ...token, usdPegged: false, decimals: 2, perRequest: '0.001' }] }, 'assets[0].perRequest');
+    rejects({ assets: [{ ...token, usdPegged: false, decimals: 2, perRequest: '0.001' }] }, 'assets[0].perRequest', /at most 2 decimals/);
+    rejects({ assets: [{ ...token, usdPegged: false, decimals: 18, perRequest: '0.0000001' }] }, 'assets[0].perRequest', /at most 6 decimals/);
+    rejects({ assets: [{ ...token, usdPegged: false, decimals: 0, perRequest: '1.5' }] }, 'assets[0].perRequest', /at most 0 decimals/);
   });
 
-  it('networks', () => {
-    rejects({ networks: 'eip155:8453' }, 'networks', /must be an array/);
-    rejects({ networks: ['eip155:8453', 'EIP155:1'] }, 'networks[1]', /canonical eip155/);
-    rejects({ networks: ['base'] }, 'networks[0]');
-    rejects({ networks: [8453] }, 'networks[0]');
+  it('budget.networks', () => {
+    rejects({ budget: { networks: 'eip155:8453' } }, 'budget.networks', /must be \{ allow\?: string\[\], deny\?: string\[\] \}/);
+    rejects({ budget: { networks: ['eip155:8453'] } }, 'budget.networks', /must be \{ allow/);
+    rejects({ budget: { networks: { allow: 'eip155:8453' } } }, 'budget.networks.allow', /must be an array of strings/);
+    rejects({ budget: { networks: { allow: ['eip155:8453', 'EIP155:1'] } } }, 'budget.networks.allow[1]', /canonical CAIP-2 eip155/);
+    rejects({ budget: { networks: { allow: ['base'] } } }, 'budget.networks.allow[0]', /canonical CAIP-2 eip155/);
+    rejects({ budget: { networks: { deny: [8453] } } }, 'budget.networks.deny[0]', /must be a string/);
+  });
+
+  it('the former top-level networks option is refused, pointing at budget.networks', () => {
+    rejects({ networks: ['eip155:8453'] }, 'networks', /budget\.networks/);
+    rejects({ networks: 'eip155:8453' }, 'networks', /budget\.networks/);
+  });
+
+  it('an unknown option is refused rather than ignored', () => {
+    rejects({ perRequest: '0.05' }, 'perRequest', /is not an option/);
+    rejects({ budjet: { daily: '1' } }, 'budjet', /is not an option/);
   });
 
   it('maxAuthSeconds', () => {

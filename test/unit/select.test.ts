@@ -136,14 +136,22 @@ describe('scheme and network', () => {
     expect(await refusals([requirementV1({ network: 'Base-Sepolia' })], undefined, 1)).toEqual([[0, 'unknown_network']]);
   });
 
-  it('options.networks filters: a disallowed network is refused', async () => {
-    expect(await refusals([sepoliaUsdc('10000')], { networks: ['eip155:8453'] })).toEqual([[0, 'network_not_allowed']]);
+  it('budget.networks.allow filters: a disallowed network is refused', async () => {
+    expect(await refusals([sepoliaUsdc('10000')], { budget: { networks: { allow: ['eip155:8453'] } } })).toEqual([[0, 'network_not_allowed']]);
   });
 
-  it('options.networks filters: the allowed one is paid even when it is dearer', async () => {
-    const { index, payment } = await chosen([sepoliaUsdc('10000'), baseUsdc('50000')], { networks: ['eip155:8453'] });
+  it('budget.networks.allow filters: the allowed one is paid even when it is dearer', async () => {
+    const { index, payment } = await chosen([sepoliaUsdc('10000'), baseUsdc('50000')], { budget: { networks: { allow: ['eip155:8453'] } } });
     expect(index).toBe(1);
     expect(await verifyWirePayload(payment.payload, BASE_USDC_DOMAIN, testAccount.address)).toBe(true);
+  });
+
+  it('budget.networks.deny filters: the denied cheaper one is skipped', async () => {
+    const { index, payment } = await chosen([sepoliaUsdc('10000'), baseUsdc('50000')], { budget: { networks: { deny: ['eip155:84532'] } } });
+    expect(index).toBe(1);
+    expect(await verifyWirePayload(payment.payload, BASE_USDC_DOMAIN, testAccount.address)).toBe(true);
+    server.resetHandlers();
+    expect(await refusals([sepoliaUsdc('10000')], { budget: { networks: { deny: ['eip155:84532'] } } })).toEqual([[0, 'network_not_allowed']]);
   });
 });
 
@@ -349,7 +357,7 @@ describe('budget', () => {
     const error = await refusedWith([sepoliaUsdc('100001')]);
     expect(error).toBeInstanceOf(BudgetExceededError);
     expect(error.code).toBe('budget_exceeded');
-    expect(error).toMatchObject({ limit: 'perRequest', allowed: '0.10 USD', requested: '0.100001 USD' });
+    expect(error).toMatchObject({ limit: 'perRequest', allowed: '0.1 USD', requested: '0.100001 USD' });
   });
 
   it('over budget.perRequest → BudgetExceededError', async () => {
@@ -360,7 +368,11 @@ describe('budget', () => {
   });
 
   it('budget.perRequest can raise the cap', async () => {
-    expect((await chosen([baseUsdc('2500000')], { budget: { perRequest: '2.50' } })).index).toBe(0);
+    // (2.50 is over the default daily cap of 1.00, which must be raised with it.)
+    expect((await chosen([baseUsdc('2500000')], { budget: { perRequest: '2.50', daily: '10' } })).index).toBe(0);
+    server.resetHandlers();
+    const error = await refusedWith([baseUsdc('2500001')], { budget: { perRequest: '2.50', daily: '10' } });
+    expect(error).toMatchObject({ code: 'budget_exceeded', limit: 'perRequest', allowed: '2.5 USD', requested: '2.500001 USD' });
   });
 
   it('a cheaper option under the cap is chosen over an earlier one above it', async () => {

@@ -1,0 +1,53 @@
+import { checkAndAdd, counterValue, subtract, type BucketAdd, type CounterState } from './windows.js';
+import type { ReserveRequest, ReserveResult, CounterCheck } from './store.js';
+
+/** Pending reservations older than this can no longer be released (their call is long over). */
+const PENDING_TTL_MS = 3_600_000;
+
+/**
+ * The whole state a plain-object store keeps to enforce a budget: bucketed counters and the
+ * reservations that may still be released. Its size is bounded by the windows and by the calls
+ * in flight, never by history. Serialisable as JSON (amounts are decimal strings).
+ */
+export interface LedgerState {
+  readonly version: 1;
+  counters: CounterState;
+  pending: Record<string, { readonly time: number; readonly adds: readonly BucketAdd[] }>;
+}
+
+/** An empty ledger state. */
+export function emptyLedgerState(): LedgerState {
+  return { version: 1, counters: {}, pending: {} };
+}
+
+/** Check-and-reserve on a state the caller holds exclusively. Idempotent by id. */
+export function reserveIn(state: LedgerState, request: ReserveRequest, nowMs: number): ReserveResult {
+  const existing = Object.hasOwn(state.pending, request.id) ? state.pending[request.id] : undefined;
+  if (existing) return { ok: true, time: existing.time };
+  const result = checkAndAdd(state.counters, request.checks, Math.floor(nowMs / 1000));
+  if (!result.ok) return result;
+  for (const [id, entry] of Object.entries(state.pending)) {
+    if (entry.time < nowMs - PENDING_TTL_MS) delete state.pending[id];
+  }
+  state.pending[request.id] = { time: nowMs, adds: result.adds };
+  return { ok: true, time: nowMs };
+}
+
+/** Releases a pending reservation; true if there was one. */
+export function releaseIn(state: LedgerState, id: string): boolean {
+  const entry = Object.hasOwn(state.pending, id) ? state.pending[id] : undefined;
+  if (!entry) return false;
+  subtract(state.counters, entry.adds);
+  delete state.pending[id];
+  return true;
+}
+
+/** Forgets a reservation's undo information: from now on it stays counted. */
+export function settleIn(state: LedgerState, id: string): void {
+  delete state.pending[id];
+}
+
+/** Current counter values. */
+export function usageIn(state: LedgerState, checks: readonly Pick<CounterCheck, 'key' | 'window'>[], nowMs: number): bigint[] {
+  return checks.map((check) => counterValue(state.counters, check.key, check.window, Math.floor(nowMs / 1000)));
+}

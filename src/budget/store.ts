@@ -1,0 +1,70 @@
+/**
+ * The storage interface of the spend ledger. The budget logic (which limits apply to a quote,
+ * in which units, over which windows) is written once in `budget.ts`; a store only has to apply
+ * a list of counter checks atomically, remember pending reservations, and keep a report.
+ */
+
+/** A time window of a counter. `rolling` spans end now; `calendar` spans are UTC minutes, hours and days. */
+export type CounterWindow =
+  | { readonly kind: 'rolling'; readonly seconds: 60 | 3600 | 86400 }
+  | { readonly kind: 'calendar'; readonly seconds: 60 | 3600 | 86400 }
+  | { readonly kind: 'total' };
+
+/** One limit to check and, if every check passes, to add to. */
+export interface CounterCheck {
+  /** Stable key of the counter (scope, unit and window), e.g. `global|usd|rolling:86400`. */
+  readonly key: string;
+  readonly window: CounterWindow;
+  /** What this payment adds: micro-units of USD or of a token, or 1 for a payment count. */
+  readonly amount: bigint;
+  /** The most the counter may hold after adding. */
+  readonly limit: bigint;
+}
+
+/** Where a spend stands. `reserved` counts as spent (spent = signed); `released` does not. */
+export type SpendStatus = 'reserved' | 'settled' | 'failed' | 'unknown' | 'released';
+
+/** One payment in the spend report. */
+export interface SpendRecord {
+  /** Reservation id. */
+  readonly id: string;
+  /** When it was reserved, ms since the epoch, by the store's clock. */
+  readonly time: number;
+  readonly host: string;
+  readonly payee: string;
+  /** Atomic units of the asset, as a decimal string. */
+  readonly amount: string;
+  readonly asset: string;
+  /** CAIP-2 network. */
+  readonly network: string;
+  readonly status: SpendStatus;
+  readonly transaction?: string;
+}
+
+/** What to reserve: the checks, and the facts for the report. */
+export interface ReserveRequest {
+  readonly id: string;
+  readonly checks: readonly CounterCheck[];
+  readonly record: Omit<SpendRecord, 'id' | 'time' | 'status' | 'transaction'>;
+}
+
+/** Result of a reservation: accepted, or the index of the first check that would overflow and the counter's current value. */
+export type ReserveResult = { readonly ok: true; readonly time: number } | { readonly ok: false; readonly failed: number; readonly used: bigint };
+
+/**
+ * A spend store. Implementations: `memoryStore()` (x402-autopay), `fileStore(path)`
+ * (x402-autopay/node), `browserStore()` (x402-autopay/browser), `redisStore(client)`
+ * (x402-autopay/redis). Every method fails closed: an error means "no payment".
+ */
+export interface SpendStore {
+  /** Atomically: if every check holds with its amount added, adds them all and records the reservation. Idempotent by id. */
+  reserve(request: ReserveRequest): Promise<ReserveResult>;
+  /** Undoes a reservation whose payment was provably never sent. No-op for unknown or settled ids. */
+  release(id: string): Promise<void>;
+  /** Records the outcome of a sent payment; the amount stays counted. */
+  settle(id: string, status: 'settled' | 'failed' | 'unknown', transaction?: string): Promise<void>;
+  /** Current value of each counter, for `remaining()`. */
+  usage(checks: readonly Pick<CounterCheck, 'key' | 'window'>[]): Promise<bigint[]>;
+  /** Spend records, oldest first (optionally since a time, and at most `limit` newest). */
+  report(query?: { readonly since?: number; readonly limit?: number }): Promise<SpendRecord[]>;
+}

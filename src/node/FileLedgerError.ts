@@ -1,0 +1,65 @@
+/** Why a {@link FileLedgerError} was thrown. */
+export type FileLedgerProblem =
+  /** The files are not what this library wrote: truncated, edited, reordered, foreign, from the future, or rolled back. */
+  | 'corrupt'
+  /** Another live process held the lock for longer than `lockTimeoutMs`. */
+  | 'lock_timeout'
+  /** The lock this process held was taken or removed by someone else while it was held. */
+  | 'lock_lost';
+
+/**
+ * An error of the file spend ledger ({@link fileStore}). The budget turns it into a
+ * `BudgetUnavailableError` (code `budget_unavailable`, nothing paid); it is that error's `cause`.
+ * The ledger never repairs itself: see the message for what to do.
+ *
+ * @example
+ * ```ts
+ * import { BudgetUnavailableError } from 'x402-autopay';
+ * import { FileLedgerError } from 'x402-autopay/node';
+ * try {
+ *   await paidFetch('https://api.example.com/data');
+ * } catch (error) {
+ *   if (error instanceof BudgetUnavailableError && error.cause instanceof FileLedgerError) {
+ *     console.error(error.cause.problem, error.cause.path); // e.g. 'corrupt', '/var/lib/agent/ledger.json'
+ *   }
+ * }
+ * ```
+ */
+export class FileLedgerError extends Error {
+  override readonly name = 'FileLedgerError';
+  /** What went wrong. */
+  readonly problem: FileLedgerProblem;
+  /** The ledger's state file (the journal is `<path>.journal`, the lock `<path>.lock`). */
+  readonly path: string;
+
+  constructor(args: { problem: FileLedgerProblem; path: string; message: string; cause?: unknown }) {
+    super(args.message, args.cause === undefined ? undefined : { cause: args.cause });
+    this.problem = args.problem;
+    this.path = args.path;
+  }
+}
+
+/**
+ * A {@link FileLedgerError} for files that fail verification, with the operator's way out.
+ *
+ * @param path - the ledger's state file.
+ * @param what - what was found, e.g. `the journal is shorter than the state says (100 < 240 bytes)`.
+ * @returns the error to throw.
+ *
+ * @example
+ * ```ts
+ * import { corruptLedger } from './FileLedgerError.js';
+ * throw corruptLedger('/var/lib/agent/ledger.json', 'the state checksum does not match its content');
+ * ```
+ */
+export function corruptLedger(path: string, what: string, cause?: unknown): FileLedgerError {
+  return new FileLedgerError({
+    problem: 'corrupt',
+    path,
+    cause,
+    message:
+      `fileStore: the spend ledger ${path} failed verification: ${what}. Nothing is paid until an operator looks at it. ` +
+      `The files are never repaired automatically. To recover: stop the processes using it, keep ${path} and ${path}.journal for audit, ` +
+      `move both aside (this starts a fresh ledger that forgets what was spent in the current windows: lower the budget or wait out the window if unsure), and restart.`,
+  });
+}

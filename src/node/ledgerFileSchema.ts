@@ -1,0 +1,221 @@
+import * as z from 'zod/mini';
+import { toChallengeIssues } from '../protocol/issues.js';
+import type { LedgerState } from '../budget/ledgerState.js';
+import { canonicalJson } from './canonicalJson.js';
+import { sha256Hex } from './sha256Hex.js';
+
+/** What the state file says about the journal it goes with. */
+export interface JournalLink {
+  /** Length of the journal in bytes. */
+  readonly bytes: number;
+  /** Number of records (the `seq` of the last one; 0 for none). */
+  readonly records: number;
+  /** Hash of the last record (the genesis hash when there is none). */
+  readonly last: string;
+  /** Length in bytes of the last record's line, newline included (0 when there is none). */
+  readonly tail: number;
+}
+
+/** The content of the state file `<path>`: the budget state, its journal link and a checksum. */
+export interface StateFile {
+  readonly format: typeof STATE_FORMAT;
+  readonly version: 1;
+  /** When it was written, ms since the epoch by the writer's clock. */
+  readonly writtenAt: number;
+  readonly state: LedgerState;
+  readonly journal: JournalLink;
+  /** SHA-256 (hex) of the canonical JSON of every other member. */
+  readonly checksum: string;
+}
+
+/** An event of the journal: what changed the ledger. */
+export type JournalEvent =
+  | {
+      readonly type: 'reserve';
+      readonly id: string;
+      readonly checks: readonly { readonly key: string; readonly window: WindowJson; readonly amount: string; readonly limit: string }[];
+      readonly record: { readonly host: string; readonly payee: string; readonly amount: string; readonly asset: string; readonly network: string };
+    }
+  | { readonly type: 'release'; readonly id: string }
+  | { readonly type: 'settle'; readonly id: string; readonly status: 'settled' | 'failed' | 'unknown'; readonly transaction?: string };
+
+/** A counter window as stored. */
+export type WindowJson = { readonly kind: 'rolling' | 'calendar'; readonly seconds: 60 | 3600 | 86400 } | { readonly kind: 'total' };
+
+/** One line of the journal `<path>.journal`. */
+export type JournalRecord = JournalEvent & {
+  /** Position in the journal, from 1. */
+  readonly seq: number;
+  /** When it happened, ms since the epoch by the writer's clock. */
+  readonly time: number;
+  /** Hash of the previous record (the genesis hash for the first). */
+  readonly prev: string;
+  /** SHA-256 (hex) of the canonical JSON of the ledger state once this record is applied. */
+  readonly state: string;
+  /** SHA-256 (hex) of the canonical JSON of every other member. */
+  readonly hash: string;
+};
+
+/** The `format` member of every state file. */
+export const STATE_FORMAT = 'x402-autopay/file-ledger' as const;
+
+/** A parse result: the value, or why it is not acceptable. */
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly why: string };
+
+const mapKey = z.string().check(
+  z.minLength(1),
+  z.maxLength(1024),
+  z.refine((key) => key !== '__proto__', 'must not be __proto__'),
+);
+const decimal = z.string().check(z.regex(/^(0|[1-9][0-9]{0,99})$/, 'must be a non-negative decimal integer string'));
+const time = z.number().check(z.int(), z.minimum(0));
+const count = z.number().check(z.int(), z.minimum(0));
+const hash = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'));
+const text = z.string().check(z.maxLength(4096));
+
+const ledgerSchema = z.strictObject({
+  version: z.literal(1),
+  counters: z.record(mapKey, z.record(z.string().check(z.regex(/^-?(0|[1-9][0-9]{0,15})$/, 'must be a bucket index')), decimal)),
+  pending: z.record(
+    mapKey,
+    z.strictObject({
+      time,
+      adds: z.array(z.strictObject({ key: mapKey, bucket: z.number().check(z.int()), amount: decimal })),
+    }),
+  ),
+});
+
+const stateFileSchema = z.strictObject({
+  format: z.literal(STATE_FORMAT),
+  version: z.literal(1),
+  writtenAt: time,
+  state: ledgerSchema,
+  journal: z.strictObject({ bytes: count, records: count, last: hash, tail: count }),
+  checksum: hash,
+});
+
+const windowSchema = z.union([
+  z.strictObject({ kind: z.enum(['rolling', 'calendar']), seconds: z.union([z.literal(60), z.literal(3600), z.literal(86400)]) }),
+  z.strictObject({ kind: z.literal('total') }),
+]);
+
+const common = { seq: z.number().check(z.int(), z.minimum(1)), time, prev: hash, state: hash, hash, id: mapKey };
+
+const recordSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    ...common,
+    type: z.literal('reserve'),
+    checks: z.array(z.strictObject({ key: mapKey, window: windowSchema, amount: decimal, limit: decimal })).check(z.maxLength(64)),
+    record: z.strictObject({ host: text, payee: text, amount: decimal, asset: text, network: text }),
+  }),
+  z.strictObject({ ...common, type: z.literal('release') }),
+  z.strictObject({ ...common, type: z.literal('settle'), status: z.enum(['settled', 'failed', 'unknown']), transaction: z.optional(text) }),
+]);
+
+/**
+ * Parses the text of a state file: JSON in canonical form (one line and a newline), the
+ * expected shape, and a checksum that matches.
+ *
+ * @param text - the file's content.
+ * @returns the state file, or why it is not acceptable.
+ *
+ * @example
+ * ```ts
+ * import { parseStateFile } from './ledgerFileSchema.js';
+ * const parsed = parseStateFile(await readFile(path, 'utf8'));
+ * if (!parsed.ok) throw new Error(parsed.why);
+ * ```
+ */
+export function parseStateFile(text: string): Parsed<StateFile> {
+  const parsed = parseCanonical(text.endsWith('\n') ? text.slice(0, -1) : '\u0000', stateFileSchema);
+  if (!parsed.ok) return parsed;
+  const { checksum, ...content } = parsed.value;
+  if (stateChecksum(content) !== checksum) return { ok: false, why: 'its checksum does not match its content' };
+  return { ok: true, value: parsed.value as StateFile };
+}
+
+/**
+ * Parses one journal line (without its newline): JSON in canonical form, the expected shape,
+ * and a hash that matches the record. Chaining is checked by the caller.
+ *
+ * @param line - the line's text.
+ * @returns the record, or why it is not acceptable.
+ *
+ * @example
+ * ```ts
+ * import { parseJournalRecord } from './ledgerFileSchema.js';
+ * const parsed = parseJournalRecord('{"hash":"…","id":"pay_1",…}');
+ * if (parsed.ok) console.log(parsed.value.type, parsed.value.seq);
+ * ```
+ */
+export function parseJournalRecord(line: string): Parsed<JournalRecord> {
+  const parsed = parseCanonical(line, recordSchema);
+  if (!parsed.ok) return parsed;
+  const { hash: claimed, ...content } = parsed.value;
+  if (recordHash(content) !== claimed) return { ok: false, why: 'its hash does not match its content' };
+  return { ok: true, value: parsed.value as JournalRecord };
+}
+
+/**
+ * The checksum of a state file's content (every member but `checksum`).
+ *
+ * @example
+ * ```ts
+ * import { stateChecksum } from './ledgerFileSchema.js';
+ * const checksum = stateChecksum({ format, version: 1, writtenAt, state, journal });
+ * ```
+ */
+export function stateChecksum(content: Omit<StateFile, 'checksum'>): string {
+  return sha256Hex(canonicalJson(content));
+}
+
+/**
+ * The hash of a journal record's content (every member but `hash`); it covers `prev`, which
+ * chains the records.
+ *
+ * @example
+ * ```ts
+ * import { recordHash } from './ledgerFileSchema.js';
+ * const record = { ...content, hash: recordHash(content) };
+ * ```
+ */
+export function recordHash(content: Omit<JournalRecord, 'hash'>): string {
+  return sha256Hex(canonicalJson(content));
+}
+
+/** The hash the first journal record chains to. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+function parseCanonical<T>(text: string, schema: z.ZodMiniType<T>): Parsed<T> {
+  let json: unknown;
+  let proto = false;
+  try {
+    json = JSON.parse(text, (name, value: unknown) => {
+      if (name === '__proto__') proto = true;
+      return value;
+    });
+  } catch {
+    return { ok: false, why: 'it is not valid JSON' };
+  }
+  if (proto) return { ok: false, why: 'it has a "__proto__" key' };
+  const parsed = z.safeParse(schema, json);
+  if (!parsed.success) {
+    const issue = toChallengeIssues(parsed.error.issues)[0];
+    return { ok: false, why: `it does not have the expected shape (${issue ? `${issue.path || '(root)'}: ${issue.message}` : 'unexpected shape'})` };
+  }
+  if (canonicalJson(json) !== text) return { ok: false, why: 'it is not in the canonical form this library writes' };
+  return { ok: true, value: parsed.data };
+}
+
+/**
+ * The hash of a ledger state (SHA-256 hex of its canonical JSON), as journal records carry it.
+ *
+ * @example
+ * ```ts
+ * import { ledgerStateHash } from './ledgerFileSchema.js';
+ * if (lastRecord.state !== ledgerStateHash(stateFile.state)) throw new Error('state and journal disagree');
+ * ```
+ */
+export function ledgerStateHash(state: LedgerState): string {
+  return sha256Hex(canonicalJson(state));
+}

@@ -1,0 +1,37 @@
+import { LUA_PRELUDE } from './luaPrelude.js';
+import type { LuaScript } from './runScript.js';
+
+/**
+ * Records the outcome of a sent payment: a pending reservation can no longer be released (its
+ * amount stays counted), and its report record takes the status and transaction. A no-op for
+ * unknown ids.
+ *
+ * KEYS: 1 reservation, 2 records. ARGV: 1 id, 2 status, 3 transaction ('' for none).
+ * Reply: 1.
+ *
+ * @example
+ * ```ts
+ * import { SETTLE_SCRIPT } from './settleScript.js';
+ * await run(SETTLE_SCRIPT, [reservationKey, recordsKey], [id, 'settled', '0xabc…']);
+ * ```
+ */
+export const SETTLE_SCRIPT: LuaScript = {
+  name: 'settle',
+  source: `${LUA_PRELUDE}
+local id = ARGV[1]
+expectType(KEYS[1], 'hash')
+expectType(KEYS[2], 'hash')
+if redis.call('HGET', KEYS[1], 'status') == 'reserved' then
+  redis.call('HSET', KEYS[1], 'status', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'adds')
+end
+local json = redis.call('HGET', KEYS[2], id)
+if json then
+  local record = cjson.decode(json)
+  record.status = ARGV[2]
+  if ARGV[3] ~= '' then record.transaction = ARGV[3] end
+  redis.call('HSET', KEYS[2], id, cjson.encode(record))
+end
+return 1
+`,
+};

@@ -1,0 +1,29 @@
+import { LUA_PRELUDE } from './luaPrelude.js';
+import type { LuaScript } from './runScript.js';
+
+/**
+ * Current value of some counters by the server's clock, with the same bucket rule as the
+ * reserve script. Read-only: it prunes nothing.
+ *
+ * KEYS: one counter per check. ARGV: two per check: bucket width, span.
+ * Reply: one decimal string per check.
+ *
+ * @example
+ * ```ts
+ * import { USAGE_SCRIPT } from './usageScript.js';
+ * const [used] = (await run(USAGE_SCRIPT, [counterKey], ['300', '288'])) as string[];
+ * ```
+ */
+export const USAGE_SCRIPT: LuaScript = {
+  name: 'usage',
+  source: `${LUA_PRELUDE}
+local nowSeconds = serverTime()
+local out = {}
+for i = 1, #KEYS do
+  local width = natural(ARGV[2 * i - 1], 'width')
+  local span = natural(ARGV[2 * i], 'span')
+  out[i] = counterValue(KEYS[i], width, span, nowSeconds, nil)
+end
+return out
+`,
+};

@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { burst, type BurstOutcome, type StoreSpec } from './burstWorker.js';
+import type { LocalStack } from '../../examples/local-stack/index.js';
+
+const WORKER = join(import.meta.dirname, 'burstWorker.ts');
+
+/** Totals of a burst across its processes, plus what the paid server saw. */
+export interface BurstTotals extends BurstOutcome {
+  /** Paid requests (carrying a payment header) the server received during the burst. */
+  serverPayments: number;
+  /** Payer balance change on chain, in atomic units. */
+  spent: bigint;
+}
+
+/**
+ * Runs `totalCalls` concurrent paid calls of `${stack.v2.url}/weather` ($0.01) split over
+ * `processes` processes (1 = in this process), all sharing one budget through `store`, with a
+ * daily cap of `daily` USD.
+ */
+export async function runBurst(args: {
+  stack: LocalStack;
+  processes: number;
+  totalCalls: number;
+  daily: string;
+  store: StoreSpec;
+}): Promise<BurstTotals> {
+  const payer = await args.stack.newPayer(100_000_000n);
+  const before = await args.stack.balanceOf(payer.address);
+  const paidBefore = args.stack.v2.server.requests.filter((r) => r.paymentHeader).length;
+  const perProcess = Math.ceil(args.totalCalls / args.processes);
+  const spec = (calls: number) => ({ url: `${args.stack.v2.url}/weather`, key: payer.privateKey, calls, daily: args.daily, store: args.store });
+  const outcomes =
+    args.processes === 1
+      ? [await burst(spec(args.totalCalls))]
+      : await Promise.all(Array.from({ length: args.processes }, (_, i) => child(spec(Math.min(perProcess, args.totalCalls - i * perProcess)))));
+  const totals: BurstTotals = { paid: 0, budgetExceeded: 0, other: [], transactions: [], serverPayments: 0, spent: 0n };
+  for (const o of outcomes) {
+    totals.paid += o.paid;
+    totals.budgetExceeded += o.budgetExceeded;
+    totals.other.push(...o.other);
+    totals.transactions.push(...o.transactions);
+  }
+  totals.serverPayments = args.stack.v2.server.requests.filter((r) => r.paymentHeader).length - paidBefore;
+  totals.spent = before - (await args.stack.balanceOf(payer.address));
+  return totals;
+}
+
+function child(spec: object): Promise<BurstOutcome> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`burst worker exited ${code}: ${err.slice(-2000)}`));
+      else resolve(JSON.parse(line) as BurstOutcome);
+    });
+  });
+}

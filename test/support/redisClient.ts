@@ -1,0 +1,15 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * An ioredis client configured as the docs advise for `redisStore` (give up rather than queue
+ * while disconnected), connected and ready: with the offline queue off, a command sent before
+ * the connection is up would fail. Connection errors are not logged (tests assert on the failed
+ * commands instead).
+ */
+export async function connectRedis(url: string, options: RedisOptions = {}): Promise<Redis> {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, ...options });
+  // Connection errors surface as failed commands, which is what the tests look at.
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
