@@ -1,4 +1,4 @@
-import { array, boolean, integer, literal, looseObject, nullable, optional, record, string } from './shape.js';
+import * as z from 'zod/mini';
 
 /** Most options a challenge may offer; a longer list is refused (a flood, THREATS A8). */
 export const MAX_ACCEPTS = 32;
@@ -6,16 +6,16 @@ export const MAX_ACCEPTS = 32;
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 /** A canonical atomic amount: digits only, no leading zeros (≤ uint256 is checked when converting). */
-export const atomicString = string({ pattern: /^(0|[1-9][0-9]{0,77})$/, patternMessage: 'must be a decimal integer string of atomic units' });
-const shortText = (max: number) => string({ max });
-const id = string({ min: 1, max: 256 });
-const extra = optional(nullable(record));
-const timeout = integer(1, MAX_TIMEOUT_SECONDS);
+export const atomicString = z.string().check(z.regex(/^(0|[1-9][0-9]{0,77})$/, 'must be a decimal integer string of atomic units'));
+const shortText = (max: number) => z.string().check(z.maxLength(max));
+const id = z.string().check(z.minLength(1), z.maxLength(256));
+const extra = z.optional(z.nullable(z.record(z.string(), z.unknown())));
+const timeout = z.number().check(z.int(), z.gte(1), z.lte(MAX_TIMEOUT_SECONDS));
 
 /** v2 `PaymentRequirements`. Unknown keys are allowed (and echoed untouched). */
-export const paymentRequirementsV2 = looseObject({
+export const paymentRequirementsV2 = z.looseObject({
   scheme: id,
-  network: string({ min: 3, max: 128, includes: ':' }),
+  network: z.string().check(z.minLength(3), z.maxLength(128), z.includes(':')),
   amount: atomicString,
   asset: id,
   payTo: id,
@@ -24,50 +24,50 @@ export const paymentRequirementsV2 = looseObject({
 });
 
 /** v2 `ResourceInfo`. */
-export const resourceInfoV2 = looseObject({
+export const resourceInfoV2 = z.looseObject({
   url: shortText(4096),
-  description: optional(shortText(4096)),
-  mimeType: optional(shortText(256)),
+  description: z.optional(shortText(4096)),
+  mimeType: z.optional(shortText(256)),
 });
 
 /** v2 `PaymentRequired` (the decoded `PAYMENT-REQUIRED` header). */
-export const paymentRequiredV2 = looseObject({
-  x402Version: literal(2),
-  error: optional(shortText(4096)),
-  resource: optional(resourceInfoV2),
-  accepts: array(1, MAX_ACCEPTS),
-  extensions: optional(record),
+export const paymentRequiredV2 = z.looseObject({
+  x402Version: z.literal(2),
+  error: z.optional(shortText(4096)),
+  resource: z.optional(resourceInfoV2),
+  accepts: z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_ACCEPTS)),
+  extensions: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** v1 `PaymentRequirements` (inside the 402 JSON body). */
-export const paymentRequirementsV1 = looseObject({
+export const paymentRequirementsV1 = z.looseObject({
   scheme: id,
-  network: string({ min: 1, max: 128 }),
+  network: z.string().check(z.minLength(1), z.maxLength(128)),
   maxAmountRequired: atomicString,
   asset: id,
   payTo: id,
   resource: shortText(4096),
-  description: optional(shortText(4096)),
-  mimeType: optional(shortText(256)),
-  outputSchema: optional(nullable(record)),
+  description: z.optional(shortText(4096)),
+  mimeType: z.optional(shortText(256)),
+  outputSchema: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
   maxTimeoutSeconds: timeout,
   extra,
 });
 
 /** v1 `PaymentRequirementsResponse` (the 402 JSON body). */
-export const paymentRequiredV1 = looseObject({
-  x402Version: literal(1),
-  error: optional(shortText(4096)),
-  accepts: array(1, MAX_ACCEPTS),
+export const paymentRequiredV1 = z.looseObject({
+  x402Version: z.literal(1),
+  error: z.optional(shortText(4096)),
+  accepts: z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_ACCEPTS)),
 });
 
 /** `SettleResponse`, as carried by `PAYMENT-RESPONSE` / `X-PAYMENT-RESPONSE` (both versions). */
-export const settleResponse = looseObject({
-  success: boolean,
-  errorReason: optional(shortText(1024)),
-  errorMessage: optional(shortText(1024)),
-  payer: optional(shortText(256)),
-  transaction: optional(shortText(256)),
-  network: optional(shortText(128)),
-  amount: optional(atomicString),
+export const settleResponse = z.looseObject({
+  success: z.boolean(),
+  errorReason: z.optional(shortText(1024)),
+  errorMessage: z.optional(shortText(1024)),
+  payer: z.optional(shortText(256)),
+  transaction: z.optional(shortText(256)),
+  network: z.optional(shortText(128)),
+  amount: z.optional(atomicString),
 });
