@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { getAddress, isAddress } from 'viem';
 import { evmChainId } from '../protocol/networks.js';
 import { parseDecimal } from '../internal/amount.js';
@@ -99,33 +100,82 @@ export interface ResolvedBudget {
 }
 
 const USD = /^(0|[1-9][0-9]{0,12})(\.[0-9]{1,6})?$/;
+const USD_PROBLEM = "must be a USD decimal string with at most 6 decimals, such as '0.05'";
+const COUNT_PROBLEM = 'must be a whole number from 0 to 1e9';
 
-/** Validates `options.budget`; a problem is a `TypeError` naming the field. */
+const usdString = z.string({ error: USD_PROBLEM }).check(z.regex(USD, USD_PROBLEM));
+const count = z.number({ error: COUNT_PROBLEM }).check(z.int(COUNT_PROBLEM), z.gte(0, COUNT_PROBLEM), z.lte(1e9, COUNT_PROBLEM));
+const maxPayments = z.strictObject(
+  { perMinute: z.optional(count), perDay: z.optional(count) },
+  { error: 'must be { perMinute?, perDay? }' },
+);
+const scopeShape = {
+  perRequest: z.optional(usdString),
+  hourly: z.optional(usdString),
+  daily: z.optional(z.union([z.literal('unlimited'), usdString], { error: USD_PROBLEM })),
+  total: z.optional(usdString),
+  maxPayments: z.optional(maxPayments),
+};
+const strings = z.array(z.string({ error: 'must be a string' }), { error: 'must be an array of strings' });
+const allowDeny = z.optional(
+  z.strictObject({ allow: z.optional(strings), deny: z.optional(strings) }, { error: 'must be { allow?: string[], deny?: string[] }' }),
+);
+
+/** The shape of `options.budget`: types, formats and unknown keys (normalisation follows in {@link resolveBudget}). */
+const budgetSchema = z
+  .strictObject(
+    {
+      ...scopeShape,
+      window: z.optional(z.enum(['rolling', 'utc-day'], { error: "must be 'rolling' or 'utc-day'" })),
+      hosts: allowDeny,
+      payees: allowDeny,
+      assets: allowDeny,
+      networks: allowDeny,
+      perHost: z.optional(
+        z.record(z.string(), z.strictObject(scopeShape, { error: 'must be an object of limits' }), { error: 'must be an object keyed by host' }),
+      ),
+      approveAbove: z.optional(usdString),
+      approve: z.optional(
+        z.custom<(quote: Quote) => boolean | Promise<boolean>>((v) => typeof v === 'function', {
+          error: 'must be a function (quote) => boolean | Promise<boolean>',
+        }),
+      ),
+      approveTimeoutMs: z.optional(
+        z.number({ error: 'must be an integer from 1 to 3600000' }).check(
+          z.int('must be an integer from 1 to 3600000'),
+          z.gte(1, 'must be an integer from 1 to 3600000'),
+          z.lte(3_600_000, 'must be an integer from 1 to 3600000'),
+        ),
+      ),
+    },
+    { error: 'must be an object' },
+  )
+  .check(
+    z.refine((b) => b.approveAbove === undefined || b.approve !== undefined, {
+      error: 'needs budget.approve to ask',
+      path: ['approveAbove'],
+    }),
+  );
+
+/** Validates `options.budget` with zod, then normalises it; a problem is a `TypeError` naming the field. */
 export function resolveBudget(input: BudgetOptions | undefined): ResolvedBudget {
-  const budget = input === undefined ? {} : input;
-  if (typeof budget !== 'object' || budget === null || Array.isArray(budget)) fail('budget', 'must be an object', budget);
-  const known = new Set([
-    'perRequest', 'hourly', 'daily', 'total', 'maxPayments', 'window', 'hosts', 'payees', 'assets', 'networks',
-    'perHost', 'approveAbove', 'approve', 'approveTimeoutMs',
-  ]);
-  for (const key of Object.keys(budget)) if (!known.has(key)) fail(`budget.${key}`, 'is not a budget option', undefined);
-  const window = budget.window === undefined ? 'rolling' : budget.window;
-  if (window !== 'rolling' && window !== 'utc-day') fail('budget.window', "must be 'rolling' or 'utc-day'", window);
-
-  const global = limits(budget, 'budget', true);
-  const perHost: { pattern: string; limits: ResolvedLimits }[] = [];
-  if (budget.perHost !== undefined) {
-    if (typeof budget.perHost !== 'object' || budget.perHost === null || Array.isArray(budget.perHost)) fail('budget.perHost', 'must be an object keyed by host', budget.perHost);
-    for (const [pattern, scope] of Object.entries(budget.perHost)) {
-      const at = `budget.perHost[${JSON.stringify(pattern)}]`;
-      perHost.push({ pattern: hostPattern(pattern, at), limits: limits(scope, at, false) });
+  const parsed = budgetSchema.safeParse(input === undefined ? {} : input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path as readonly (string | number)[];
+    if (issue.code === 'unrecognized_keys') {
+      const key = (issue as { keys: string[] }).keys[0]!;
+      fail(fieldPath([...path, key]), unknownKeyProblem(path), undefined);
     }
+    fail(fieldPath(path), issue.message, valueAt(input, path));
   }
-  if (budget.approve !== undefined && typeof budget.approve !== 'function') fail('budget.approve', 'must be a function (quote) => boolean | Promise<boolean>', budget.approve);
-  if (budget.approveAbove !== undefined && budget.approve === undefined) fail('budget.approveAbove', 'needs budget.approve to ask', budget.approveAbove);
-  const timeout = budget.approveTimeoutMs === undefined ? 60_000 : budget.approveTimeoutMs;
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3_600_000) fail('budget.approveTimeoutMs', 'must be an integer from 1 to 3600000', timeout);
-
+  const budget = parsed.data as BudgetOptions;
+  const window = budget.window ?? 'rolling';
+  const global = limits(budget, 'budget', true);
+  const perHost = Object.entries(budget.perHost ?? {}).map(([pattern, scope]) => {
+    const at = `budget.perHost[${JSON.stringify(pattern)}]`;
+    return { pattern: hostPattern(pattern, at), limits: limits(scope, at, false) };
+  });
   return Object.freeze({
     window,
     global,
@@ -146,60 +196,54 @@ export function resolveBudget(input: BudgetOptions | undefined): ResolvedBudget 
       if (evmChainId(v) === undefined) fail(at, "must be a canonical CAIP-2 eip155 id such as 'eip155:8453'", v);
       return v;
     }),
-    approveAbove: budget.approveAbove === undefined ? (budget.approve ? 0n : undefined) : usd(budget.approveAbove, 'budget.approveAbove'),
+    approveAbove: budget.approveAbove === undefined ? (budget.approve ? 0n : undefined) : parseDecimal(budget.approveAbove, 6),
     approve: budget.approve,
-    approveTimeoutMs: timeout,
+    approveTimeoutMs: budget.approveTimeoutMs ?? 60_000,
   });
+}
+
+/** `budget.perHost["api.a.com"].daily`, `budget.hosts.allow[0]`. */
+function fieldPath(path: readonly (string | number)[]): string {
+  let out = 'budget';
+  path.forEach((key, i) => {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (path[i - 1] === 'perHost') out += `[${JSON.stringify(key)}]`;
+    else out += `.${key}`;
+  });
+  return out;
+}
+
+function unknownKeyProblem(parent: readonly (string | number)[]): string {
+  const last = parent[parent.length - 1];
+  if (parent.length === 0) return 'is not a budget option';
+  if (last === 'maxPayments') return 'is not a limit (perMinute or perDay)';
+  if (parent[parent.length - 2] === 'perHost') return 'is not a per-host limit';
+  return 'is not allow or deny';
+}
+
+function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+  let value = input;
+  for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<string | number, unknown>)[key] : undefined;
+  return value === undefined ? 'undefined' : value;
 }
 
 function limits(scope: ScopeLimits, at: string, withDefaults: boolean): ResolvedLimits {
-  if (typeof scope !== 'object' || scope === null || Array.isArray(scope)) fail(at, 'must be an object of limits', scope);
-  const allowed = new Set(['perRequest', 'hourly', 'daily', 'total', 'maxPayments']);
-  if (!withDefaults) for (const key of Object.keys(scope)) if (!allowed.has(key)) fail(`${at}.${key}`, 'is not a per-host limit', undefined);
-  // Only a missing field takes the default (null is a bad value, not "no limit").
+  // Only a missing field takes the default (null was refused by the schema).
   const orDefault = <T>(value: T | undefined, fallback: T): T | undefined => (value === undefined && withDefaults ? fallback : value);
-  const perRequest = usd(orDefault(scope.perRequest, BUDGET_DEFAULTS.perRequest), `${at}.perRequest`);
-  const daily = scope.daily === 'unlimited' ? undefined : usd(orDefault(scope.daily, BUDGET_DEFAULTS.daily), `${at}.daily`);
-  const mp = scope.maxPayments;
-  if (mp !== undefined && (typeof mp !== 'object' || mp === null || Array.isArray(mp))) fail(`${at}.maxPayments`, 'must be { perMinute?, perDay? }', mp);
-  for (const key of Object.keys(mp ?? {})) if (key !== 'perMinute' && key !== 'perDay') fail(`${at}.maxPayments.${key}`, 'is not a limit (perMinute or perDay)', undefined);
+  const usd = (value: string | undefined) => (value === undefined ? undefined : parseDecimal(value, 6));
   return Object.freeze({
-    perRequest,
-    hourly: usd(scope.hourly, `${at}.hourly`),
-    daily,
-    total: usd(scope.total, `${at}.total`),
-    perMinute: count(orDefault<unknown>(mp?.perMinute, BUDGET_DEFAULTS.maxPaymentsPerMinute), `${at}.maxPayments.perMinute`),
-    perDay: count(mp?.perDay, `${at}.maxPayments.perDay`),
+    perRequest: usd(orDefault(scope.perRequest, BUDGET_DEFAULTS.perRequest)),
+    hourly: usd(scope.hourly),
+    daily: scope.daily === 'unlimited' ? undefined : usd(orDefault(scope.daily, BUDGET_DEFAULTS.daily)),
+    total: usd(scope.total),
+    perMinute: orDefault(scope.maxPayments?.perMinute, BUDGET_DEFAULTS.maxPaymentsPerMinute),
+    perDay: scope.maxPayments?.perDay,
   });
 }
 
-/** A USD decimal string (at most 6 decimals) in micro-USD. */
-function usd(value: unknown, at: string): bigint | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !USD.test(value)) fail(at, "must be a USD decimal string with at most 6 decimals, such as '0.05'", value);
-  return parseDecimal(value as string, 6);
-}
-
-function count(value: unknown, at: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1e9) fail(at, 'must be a whole number from 0 to 1e9', value);
-  return value as number;
-}
-
 function list(value: AllowDeny | undefined, at: string, normalise: (v: string, at: string) => string): ResolvedList {
-  if (value === undefined) return { allow: undefined, deny: [] };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(at, 'must be { allow?: string[], deny?: string[] }', value);
-  // A misspelt `allow` would otherwise admit everything.
-  for (const key of Object.keys(value)) if (key !== 'allow' && key !== 'deny') fail(`${at}.${key}`, 'is not allow or deny', undefined);
-  const each = (items: unknown, name: string) => {
-    if (items === undefined) return undefined;
-    if (!Array.isArray(items)) fail(`${at}.${name}`, 'must be an array of strings', items);
-    return (items as unknown[]).map((v, i) => {
-      if (typeof v !== 'string') fail(`${at}.${name}[${i}]`, 'must be a string', v);
-      return normalise(v as string, `${at}.${name}[${i}]`);
-    });
-  };
-  return { allow: each(value.allow, 'allow'), deny: each(value.deny, 'deny') ?? [] };
+  const each = (items: readonly string[] | undefined, name: string) => items?.map((v, i) => normalise(v, `${at}.${name}[${i}]`));
+  return { allow: each(value?.allow, 'allow'), deny: each(value?.deny, 'deny') ?? [] };
 }
 
 /**
