@@ -9,6 +9,8 @@
  *   node scripts/size.mjs            print the table; exit 1 if an entry is over its budget
  *   node scripts/size.mjs --readme   also write the table into README.md (between the size markers)
  *   node scripts/size.mjs --json     print the measurements as JSON
+ *   node scripts/size.mjs --src      bundle x402-autopay from src/ instead of dist/ (no build needed;
+ *                                    what `npm run bench` measures: the current code)
  *
  * Budgets are in gzip bytes, set about 10% above the sizes measured when they were last
  * reviewed, so growth is a decision, not an accident. `maxRatio` bounds an entry against the
@@ -23,6 +25,8 @@ import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+const args = new Set(process.argv.slice(2));
 
 /** The issue's goal for `import { wrapFetch }`: at most half the reference. Reported, not enforced yet. */
 const GOAL_RATIO = 0.5;
@@ -46,8 +50,21 @@ const ENTRIES = [
   { name: "import * from 'x402-autopay/redis'", subpath: './redis', code: `export * from 'x402-autopay/redis';`, platform: 'node', budget: 12_500 },
 ];
 
+/** With `--src`, `x402-autopay[/subpath]` resolves to the source entry instead of the built `dist/`. */
+const SOURCE_ENTRIES = { '.': 'src/index.ts', './node': 'src/node/index.ts', './browser': 'src/browser/index.ts', './ky': 'src/ky.ts', './redis': 'src/redis/index.ts' };
+const fromSource = {
+  name: 'x402-autopay-from-src',
+  setup(b) {
+    b.onResolve({ filter: /^x402-autopay(\/.*)?$/ }, (args) => {
+      const entry = SOURCE_ENTRIES[`.${args.path.slice('x402-autopay'.length)}`];
+      return entry ? { path: join(root, entry) } : undefined;
+    });
+  },
+};
+
 async function measure({ code, platform }) {
   const result = await build({
+    plugins: args.has('--src') ? [fromSource] : [],
     stdin: { contents: code, resolveDir: root, loader: 'js', sourcefile: 'size-entry.js' },
     absWorkingDir: root,
     bundle: true,
@@ -65,7 +82,6 @@ async function measure({ code, platform }) {
 }
 
 const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
-const args = new Set(process.argv.slice(2));
 
 const reference = await measure(REFERENCE);
 const rows = [];

@@ -17,6 +17,7 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
  * settlement failed; `unknown` means no usable receipt.
  */
 export interface Payment {
+  /** What the server's receipt says: `settled`, `failed`, or `unknown` (no usable receipt). */
   readonly status: 'settled' | 'failed' | 'unknown';
   /** Atomic units signed for. */
   readonly amount: bigint;

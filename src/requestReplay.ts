@@ -28,7 +28,7 @@ export interface RequestReplay {
 /** Prepares a replayable request from fetch arguments; buffers a stream body up to `maxBodyBytes`. */
 export async function prepareReplay(input: RequestInfo | URL, init: RequestInit | undefined, maxBodyBytes: number): Promise<RequestReplay> {
   const request = input instanceof Request ? input : undefined;
-  const url = request ? request.url : String(input instanceof URL ? input.href : input);
+  const url = request ? request.url : absoluteUrl(String(input instanceof URL ? input.href : input));
   const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
   const signal = init?.signal ?? request?.signal ?? undefined;
   let body: BodyInit | null | undefined = init?.body;
@@ -59,6 +59,27 @@ export async function prepareReplay(input: RequestInfo | URL, init: RequestInit 
       return [target, { ...requestFields(request), ...paidInit, method, ...(body !== undefined ? { body } : {}) }];
     },
   };
+}
+
+/**
+ * A relative URL (`fetch('/api/data')` in a page or a worker) resolved the way fetch resolves
+ * it: against the document's base URL, or the worker's location. Absolute URLs, and anything
+ * when there is no base (Node), are returned as given.
+ */
+function absoluteUrl(raw: string): string {
+  const scope = globalThis as { document?: { baseURI?: unknown }; location?: { href?: unknown } };
+  const base = typeof scope.document?.baseURI === 'string' ? scope.document.baseURI : scope.location?.href;
+  if (typeof base !== 'string') return raw;
+  try {
+    new URL(raw);
+    return raw;
+  } catch {
+    try {
+      return new URL(raw, base).href;
+    } catch {
+      return raw;
+    }
+  }
 }
 
 function isStream(body: unknown): body is ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {

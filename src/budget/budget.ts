@@ -16,8 +16,11 @@ export interface RemainingLimit {
   readonly limit: string;
   /** `USD`, `payments`, or the token's symbol. */
   readonly unit: string;
+  /** The limit, e.g. `'1.00'` (USD and tokens: decimal; payments: a count). */
   readonly max: string;
+  /** How much of it the current window has used (reservations included). */
   readonly used: string;
+  /** `max` minus `used`, never below zero. */
   readonly remaining: string;
 }
 

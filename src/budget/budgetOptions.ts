@@ -6,7 +6,9 @@ import type { Quote } from '../select.js';
 
 /** Allow and deny lists; deny wins, and a present `allow` list admits only what it names. */
 export interface AllowDeny {
+  /** When given, only what it names may be paid. */
   readonly allow?: readonly string[];
+  /** Never paid, even when `allow` names it. */
   readonly deny?: readonly string[];
 }
 

@@ -14,6 +14,7 @@ export type CounterWindow =
 export interface CounterCheck {
   /** Stable key of the counter (scope, unit and window), e.g. `global|usd|rolling:86400`. */
   readonly key: string;
+  /** Which time window the counter covers. */
   readonly window: CounterWindow;
   /** What this payment adds: micro-units of USD or of a token, or 1 for a payment count. */
   readonly amount: bigint;
@@ -30,21 +31,29 @@ export interface SpendRecord {
   readonly id: string;
   /** When it was reserved, ms since the epoch, by the store's clock. */
   readonly time: number;
+  /** Host name of the URL that was paid. */
   readonly host: string;
+  /** Recipient address (`payTo`). */
   readonly payee: string;
   /** Atomic units of the asset, as a decimal string. */
   readonly amount: string;
+  /** Token contract address. */
   readonly asset: string;
   /** CAIP-2 network. */
   readonly network: string;
+  /** Where the payment stands (`reserved` counts as spent). */
   readonly status: SpendStatus;
+  /** Settlement transaction hash, when a receipt gave one. */
   readonly transaction?: string;
 }
 
 /** What to reserve: the checks, and the facts for the report. */
 export interface ReserveRequest {
+  /** Reservation id; a retried reserve with the same id counts once. */
   readonly id: string;
+  /** Every limit this payment must fit under; all are added, or none. */
   readonly checks: readonly CounterCheck[];
+  /** The facts kept for the spend report. */
   readonly record: Omit<SpendRecord, 'id' | 'time' | 'status' | 'transaction'>;
 }
 

@@ -10,7 +10,8 @@ import type { CounterCheck, CounterWindow } from './store.js';
  * UTC minute/hour/day. Buckets from the future (a clock that moved back) always count, and a
  * bucket is dropped only {@link CLOCK_JUMP_GRACE_SECONDS} after it stopped counting, so a clock
  * that steps back by up to that much finds every bucket it needs again (no double spending).
- * The cost of a check is bounded by the number of buckets, whatever the history.
+ * A check costs the same whatever the history and however many buckets are kept: each counter
+ * carries a running sum that moves with the clock (see {@link counterValue}).
  */
 
 /** How far back the clock may step without freeing anything already spent: 2 h. */
@@ -49,19 +50,94 @@ export function oldestKept(window: CounterWindow, nowSeconds: number): number {
   return oldestCounted(window, nowSeconds - CLOCK_JUMP_GRACE_SECONDS);
 }
 
-/** Sum of a counter at `nowSeconds`; drops buckets that no clock within the grace would count. */
+/**
+ * Sum of a counter at `nowSeconds`; drops buckets that no clock within the grace would count.
+ *
+ * Constant work per call whatever the number of buckets kept: each counter object carries a
+ * running sum of the buckets that count (in {@link runningSums}, beside the plain state, which
+ * stays exactly as before), moved along with the clock by visiting only the buckets that leave
+ * or re-enter the window, and kept up to date by {@link checkAndAdd} and {@link subtract}. The
+ * first look at a counter object (e.g. a state just read from a file) scans it once.
+ */
 export function counterValue(state: CounterState, key: string, window: CounterWindow, nowSeconds: number): bigint {
   const buckets = state[key];
   if (!buckets) return 0n;
   const oldest = oldestCounted(window, nowSeconds);
   const kept = oldestKept(window, nowSeconds);
-  let sum = 0n;
-  for (const [index, value] of Object.entries(buckets)) {
-    if (Number(index) < kept) delete buckets[index];
-    else if (Number(index) >= oldest) sum += BigInt(value);
-  }
-  if (Object.keys(buckets).length === 0) delete state[key];
+  const running = runningSums.get(buckets);
+  const width = bucketSeconds(window);
+  const sum = running && running.width === width ? advance(buckets, running, oldest, kept) : scan(buckets, width, oldest, kept);
+  if (sum === undefined) return counterValue(state, key, window, nowSeconds);
+  if ((runningSums.get(buckets)?.size ?? Object.keys(buckets).length) === 0) delete state[key];
   return sum;
+}
+
+/**
+ * The running sum of one counter object: the sum of its buckets at or above `oldest`, how many
+ * buckets it holds, and `kept`, below which it holds none. Valid as long as the object is only
+ * changed through this module (the stores never touch counters otherwise).
+ */
+interface RunningSum {
+  /** Bucket width of the window it was computed for (a counter key always has one window). */
+  readonly width: number;
+  sum: bigint;
+  oldest: number;
+  kept: number;
+  size: number;
+}
+
+/** Running sums by counter object; entries go away with the objects. */
+const runningSums = new WeakMap<Record<string, string>, RunningSum>();
+
+/** Full scan: drops the buckets below `kept`, sums those at or above `oldest`, and starts a running sum. */
+function scan(buckets: Record<string, string>, width: number, oldest: number, kept: number): bigint {
+  let sum = 0n;
+  let size = 0;
+  let canonical = true;
+  for (const [index, value] of Object.entries(buckets)) {
+    const n = Number(index);
+    if (n < kept) delete buckets[index];
+    else {
+      size++;
+      if (n >= oldest) sum += BigInt(value);
+      if (String(n) !== index) canonical = false;
+    }
+  }
+  // Bucket keys written by another hand (e.g. "-0" in a file) are not found by index: no running sum for those.
+  if (canonical) runningSums.set(buckets, { width, sum, oldest, kept, size });
+  else runningSums.delete(buckets);
+  return sum;
+}
+
+/**
+ * Moves a running sum to new bounds, visiting only the buckets between the old and new bounds;
+ * undefined (after forgetting the running sum) when that would visit more indices than there
+ * are buckets, so that the caller scans instead.
+ */
+function advance(buckets: Record<string, string>, running: RunningSum, oldest: number, kept: number): bigint | undefined {
+  if (Math.abs(oldest - running.oldest) > running.size + 16 || (kept > running.kept && kept - running.kept > running.size + 16)) {
+    runningSums.delete(buckets);
+    return undefined;
+  }
+  // Buckets leaving the counted range (the clock moved on), or coming back into it (the clock stepped back).
+  for (let i = running.oldest; i < oldest; i++) {
+    const value = buckets[i];
+    if (value !== undefined) running.sum -= BigInt(value);
+  }
+  for (let i = oldest; i < running.oldest; i++) {
+    const value = buckets[i];
+    if (value !== undefined) running.sum += BigInt(value);
+  }
+  running.oldest = oldest;
+  // Buckets no clock within the grace would count: dropped (none is counted, since kept <= oldest).
+  for (let i = running.kept; i < kept; i++) {
+    if (buckets[i] !== undefined) {
+      delete buckets[i];
+      running.size--;
+    }
+  }
+  running.kept = kept;
+  return running.sum;
 }
 
 /** One amount added to one bucket, remembered so that a release can take it back. */
@@ -89,7 +165,17 @@ export function checkAndAdd(
   for (const check of checks) {
     const bucket = bucketIndex(check.window, nowSeconds);
     const buckets = (state[check.key] ??= {});
-    buckets[bucket] = (BigInt(buckets[bucket] ?? '0') + check.amount).toString();
+    const current = buckets[bucket];
+    buckets[bucket] = (BigInt(current ?? '0') + check.amount).toString();
+    const running = runningSums.get(buckets);
+    if (running) {
+      // A bucket below the dropped range (a clock set back by more than the grace) breaks the running sum: rescan later.
+      if (bucket < running.kept) runningSums.delete(buckets);
+      else {
+        if (current === undefined) running.size++;
+        if (bucket >= running.oldest) running.sum += check.amount;
+      }
+    }
     adds.push({ key: check.key, bucket, amount: check.amount.toString() });
   }
   return { ok: true, adds };
@@ -104,5 +190,10 @@ export function subtract(state: CounterState, adds: readonly BucketAdd[]): void 
     const next = BigInt(current) - BigInt(add.amount);
     if (next > 0n) buckets[add.bucket] = next.toString();
     else delete buckets[add.bucket];
+    const running = runningSums.get(buckets);
+    if (running) {
+      if (add.bucket >= running.oldest) running.sum -= BigInt(current) - (next > 0n ? next : 0n);
+      if (next <= 0n) running.size--;
+    }
   }
 }

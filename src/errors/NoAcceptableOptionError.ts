@@ -4,8 +4,11 @@ import { X402Error } from './X402Error.js';
 export interface OptionRefusal {
   /** Position of the option in the server's `accepts` list. */
   readonly index: number;
+  /** The option's scheme, e.g. `exact`. */
   readonly scheme: string;
+  /** The option's network as the server wrote it (a v1 name or a CAIP-2 id). */
   readonly network: string;
+  /** The option's asset as the server wrote it. */
   readonly asset: string;
   /** Atomic units as the server wrote them (not trusted). */
   readonly amount: string;

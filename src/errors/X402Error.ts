@@ -59,7 +59,7 @@ export class X402Error extends Error {
     const shortMessage = inertText(message, 1000);
     const details: Record<string, string> = {};
     for (const [key, value] of Object.entries(args.details ?? {})) {
-      if (value !== undefined) details[inertText(key, 100)] = inertText(String(value), 500);
+      if (value !== undefined) details[inertText(key, 100)] = inertText(String(value), 1000);
     }
     const lines = [shortMessage, ''];
     for (const [key, value] of Object.entries(details)) lines.push(`${key}: ${value}`);

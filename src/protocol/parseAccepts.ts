@@ -1,5 +1,6 @@
 import { toChallengeIssues } from './issues.js';
 import { parseAtomic } from '../internal/amount.js';
+import { deepFreeze } from '../internal/freeze.js';
 import type { ChallengeIssue } from '../errors/InvalidChallengeError.js';
 import type { PaymentOption } from './challenge.js';
 
@@ -54,10 +55,19 @@ export function parseAccepts<T>(
         asset: f.asset,
         payTo: f.payTo,
         maxTimeoutSeconds: f.maxTimeoutSeconds,
-        extra: f.extra ?? undefined,
+        // The validated object itself (frozen, inside `wire`), never a schema library's copy:
+        // what selection checks is what is echoed.
+        extra: rawExtra(entry, f.extra),
         wire: entry as Readonly<Record<string, unknown>>,
       }),
     );
   });
   return issues.length > 0 ? { ok: false, issues } : { ok: true, options: Object.freeze(options) };
+}
+
+/** The requirement's own `extra` object when the schema accepted one; undefined for null or absent. */
+function rawExtra(entry: unknown, validated: OptionFields['extra']): Readonly<Record<string, unknown>> | undefined {
+  if (validated === undefined || validated === null) return undefined;
+  const extra = (entry as Record<string, unknown>)['extra'];
+  return typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? deepFreeze(extra as Record<string, unknown>) : undefined;
 }

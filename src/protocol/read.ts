@@ -7,6 +7,9 @@ import { UnsupportedVersionError } from '../errors/UnsupportedVersionError.js';
 import type { Challenge, PaymentOption } from './challenge.js';
 import type { DecodeFailure } from './codec.js';
 
+/** Why a browser may see no header at all: CORS hides every response header a server does not expose. */
+const HIDDEN_BY_CORS = ` (in a browser, a cross-origin server must send Access-Control-Expose-Headers: ${PAYMENT_REQUIRED_HEADER}, or the header is hidden from the page)`;
+
 /** Bounds for {@link readChallenge}. */
 export interface ReadChallengeLimits {
   /** Most bytes of 402 body read (default 64 KiB). */
@@ -95,7 +98,7 @@ export function interpretChallenge(
       if (body.why === 'broken') fail('malformed', [{ path: '', message: '402 body could not be read (the stream failed)' }]);
       fail('oversize', [{ path: '', message: `402 body is larger than ${limits.maxBodyBytes} bytes` }]);
     }
-    if (!bodyJson) fail('not_x402', [{ path: '', message: `no ${PAYMENT_REQUIRED_HEADER} header and an empty body` }]);
+    if (!bodyJson) fail('not_x402', [{ path: '', message: `no ${PAYMENT_REQUIRED_HEADER} header and an empty body${HIDDEN_BY_CORS}` }]);
     if (!bodyJson!.ok) {
       const failure = (bodyJson as { failure: DecodeFailure }).failure;
       fail(reasonOf(failure, 'not_x402'), [{ path: '', message: `no ${PAYMENT_REQUIRED_HEADER} header and the body is ${(bodyJson as { message: string }).message}` }]);
@@ -106,7 +109,9 @@ export function interpretChallenge(
 
   const version = versionOf(value);
   if (version === undefined) {
-    fail(source! === 'header' ? 'malformed' : 'not_x402', [{ path: 'x402Version', message: 'missing or not an integer' }]);
+    fail(source! === 'header' ? 'malformed' : 'not_x402', [
+      { path: 'x402Version', message: source! === 'header' ? 'missing or not an integer' : `missing or not an integer, and no ${PAYMENT_REQUIRED_HEADER} header${HIDDEN_BY_CORS}` },
+    ]);
   }
   if (version !== 1 && version !== 2) {
     throw new UnsupportedVersionError({ version: version!, url, supported: limits.versions });

@@ -49,7 +49,8 @@ export function parseChallengeV2(value: unknown, source: 'header' | 'body'): Par
 /**
  * Encodes the v2 `PAYMENT-SIGNATURE` value:
  * `base64({x402Version:2, resource, accepted, payload, extensions})`, with `accepted` the
- * chosen requirement exactly as received and `extensions` echoed as received.
+ * chosen requirement exactly as received and `extensions` echoed as received (plus the client's
+ * `payment-identifier` id when the server advertised that extension: see `attachPaymentIdentifier`).
  */
 export function encodePaymentV2(args: {
   challenge: Challenge;

@@ -35,7 +35,9 @@ export interface Wallet {
  * (`privateKeyToAccount`, `mnemonicToAccount`), or a custodial/server signer.
  */
 export interface TypedDataSigner {
+  /** The paying address (`0x` and 40 hex digits; any case). */
   readonly address: string;
+  /** Signs EIP-712 typed data and returns the 65-byte signature as hex; only ever called for an EIP-3009 `TransferWithAuthorization`. */
   signTypedData(args: {
     domain: TransferAuthorizationTypedData['domain'];
     types: TransferAuthorizationTypedData['types'];
@@ -46,15 +48,21 @@ export interface TypedDataSigner {
 
 /** A raw EIP-1193 provider, e.g. `window.ethereum`. */
 export interface Eip1193Provider {
+  /** Sends a JSON-RPC request; the SDK calls `eth_accounts`, `eth_requestAccounts` and `eth_signTypedData_v4`. */
   request(args: { method: string; params?: unknown }): Promise<unknown>;
 }
 
 /** The structural part of a viem `WalletClient` this SDK uses. */
 export interface WalletClientLike {
+  /** `'walletClient'` for a viem WalletClient. */
   readonly type: 'walletClient' | string;
+  /** The client's account, when it was created with one (a local account or a JSON-RPC address). */
   readonly account?: { readonly address: string } | undefined;
+  /** The wallet's addresses; the first is used when the client has no `account`. */
   getAddresses(): Promise<readonly string[]>;
+  /** The client's EIP-1193 `request`. */
   request: (...args: never[]) => Promise<unknown>;
+  /** viem's `signTypedData` action. */
   signTypedData(args: never): Promise<string>;
 }
 

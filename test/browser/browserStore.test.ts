@@ -254,10 +254,18 @@ describeWithChromium('browserStore in Chromium (built package)', () => {
 
   it('waits for a lock another tab holds, and fails after lockTimeoutMs', async () => {
     const { pages } = await tabs(2);
-    await pages[0]!.evaluate((key) => {
-      const w = window as unknown as { release?: () => void };
-      void navigator.locks.request(key, { mode: 'exclusive' }, () => new Promise<void>((resolve) => (w.release = resolve)));
-    }, LEDGER_KEY);
+    // Returns once the lock is granted (not merely requested), so the other tab cannot get it first.
+    await pages[0]!.evaluate(
+      (key) =>
+        new Promise<void>((granted) => {
+          const w = window as unknown as { release?: () => void };
+          void navigator.locks.request(key, { mode: 'exclusive' }, () => {
+            granted();
+            return new Promise<void>((resolve) => (w.release = resolve));
+          });
+        }),
+      LEDGER_KEY,
+    );
     const timedOut = await pages[1]!.evaluate(async () => {
       const store = (window as unknown as PageGlobals).x402.browserStore({ lockTimeoutMs: 300 });
       const started = performance.now();

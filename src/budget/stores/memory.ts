@@ -23,18 +23,32 @@ export function memoryStore(options: MemoryStoreOptions = {}): SpendStore {
   const clock = options.clock ?? Date.now;
   const maxRecords = options.maxRecords ?? 10_000;
   const state = emptyLedgerState();
-  const records = new Map<string, SpendRecord>();
+  // The records, oldest first, in holders so that an update keeps its place. Eviction takes the
+  // oldest from a queue: `records.keys().next()` would walk past every entry deleted since the
+  // Map's last rehash, which makes each eviction cost more the more history went by.
+  const records = new Map<string, { record: SpendRecord }>();
+  const order: { readonly id: string; readonly holder: { record: SpendRecord } }[] = [];
+  let head = 0;
   const update = (id: string, patch: Partial<SpendRecord>) => {
-    const record = records.get(id);
-    if (record) records.set(id, { ...record, ...patch });
+    const holder = records.get(id);
+    if (holder) holder.record = { ...holder.record, ...patch };
   };
   return {
     async reserve(request) {
       const now = clock();
       const result = reserveIn(state, request, now);
       if (result.ok && !records.has(request.id)) {
-        records.set(request.id, { ...request.record, id: request.id, time: result.time, status: 'reserved' });
-        if (records.size > maxRecords) records.delete(records.keys().next().value as string);
+        const holder = { record: { ...request.record, id: request.id, time: result.time, status: 'reserved' as const } };
+        records.set(request.id, holder);
+        order.push({ id: request.id, holder });
+        while (records.size > maxRecords && head < order.length) {
+          const oldest = order[head++]!;
+          if (records.get(oldest.id) === oldest.holder) records.delete(oldest.id);
+        }
+        if (head > 1024 && head * 2 > order.length) {
+          order.splice(0, head);
+          head = 0;
+        }
       }
       return result;
     },
@@ -49,7 +63,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SpendStore {
       return usageIn(state, checks, clock());
     },
     async report(query = {}) {
-      const all = [...records.values()].filter((r) => query.since === undefined || r.time >= query.since);
+      const all = [...records.values()].map((h) => h.record).filter((r) => query.since === undefined || r.time >= query.since);
       return query.limit === undefined ? all : all.slice(-query.limit);
     },
   };

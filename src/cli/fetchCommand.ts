@@ -1,0 +1,87 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { wrapFetch } from '../fetch.js';
+import { getPayment } from '../receipt.js';
+import { fileStore } from '../node/fileStore.js';
+import { BUDGET_FLAGS, REQUEST_FLAGS, budgetFromFlags, parseCommandArgs, stringFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
+import { EXIT, exitCodeOf } from './exitCodes.js';
+import { errorText, headText, paymentLine } from './format.js';
+import { FETCH_HELP } from './help.js';
+import { writeChunk, type Io } from './io.js';
+import { loadAccount } from './key.js';
+import { defaultLedgerPath } from './ledgerPath.js';
+import { requestFromFlags } from './request.js';
+
+const FLAGS: Readonly<Record<string, FlagSpec>> = {
+  ...REQUEST_FLAGS,
+  ...BUDGET_FLAGS,
+  output: { type: 'string', short: 'o' },
+  include: { type: 'boolean', short: 'i' },
+  ledger: { type: 'string' },
+  'key-file': { type: 'string' },
+};
+
+/**
+ * `x402-autopay fetch <url>`: the request goes through `wrapFetch` — the same engine as every
+ * other door — with the budget from the flags and the file ledger; the body goes to stdout (or
+ * `-o`), the payment to stderr.
+ */
+export async function fetchCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('fetch', args, FLAGS, 1);
+  if (values['help']) {
+    await io.out(`${FETCH_HELP}\n`);
+    return EXIT.ok;
+  }
+  const url = urlArgument('fetch', positionals);
+  const budget = budgetFromFlags('fetch', values);
+  const ledger = stringFlag(values, 'ledger') ?? defaultLedgerPath(io.env);
+  if (ledger === '') throw new UsageError('--ledger must be a file path', 'fetch');
+  const output = stringFlag(values, 'output');
+  if (output === '') throw new UsageError('-o must be a file path (or - for stdout)', 'fetch');
+  const init = await requestFromFlags('fetch', values, io.stdin);
+  const account = await loadAccount('fetch', { env: io.env, keyFile: stringFlag(values, 'key-file'), secret: io.secret, warn: io.err });
+
+  const paidFetch = wrapFetch(io.fetch, account, { budget, store: fileStore(ledger) });
+  let response: Response;
+  try {
+    response = await paidFetch(url, init);
+  } catch (error) {
+    io.err(errorText(error));
+    return exitCodeOf(error);
+  }
+  const payment = getPayment(response);
+  if (payment) io.err(paymentLine(payment));
+
+  try {
+    await writeResponse(response, output, values['include'] === true, io);
+  } catch (error) {
+    io.err(`${errorText(error)}${payment ? '\n(The payment above was made: it counts against the budget.)' : ''}`);
+    return EXIT.error;
+  }
+  return EXIT.ok;
+}
+
+/** Streams the answer (with its head for `-i`) to stdout or to the `-o` file. */
+async function writeResponse(response: Response, output: string | undefined, include: boolean, io: Io): Promise<void> {
+  const toFile = output !== undefined && output !== '-';
+  const file = toFile ? createWriteStream(output) : undefined;
+  const failed = file ? once(file, 'error').then(([error]) => Promise.reject(error as Error)) : undefined;
+  failed?.catch(() => undefined);
+  const write = (chunk: Uint8Array | string) => (file ? Promise.race([writeChunk(file, chunk), failed!]) : typeof chunk === 'string' ? io.out(chunk) : io.outBytes(chunk));
+  try {
+    if (include) await write(headText(response));
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await write(value);
+      }
+    }
+  } finally {
+    if (file) {
+      file.end();
+      await Promise.race([once(file, 'finish'), failed!]);
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { EXIT_CODES_HELP } from './exitCodes.js';
+
+const LEDGER_HELP = `  --ledger <path>             the spend ledger file, shared by every run and process
+                              (default: $XDG_STATE_HOME/x402-autopay/ledger.json,
+                              else ~/.local/state/x402-autopay/ledger.json)`;
+
+const BUDGET_HELP = `Budget (USD amounts; they apply to known USD stablecoins such as USDC):
+  --max-per-request <usd>     most one payment may cost (default 0.10)
+  --daily <usd|unlimited>     most paid per rolling 24 h, counted in the ledger (default 1.00)
+  --network <caip2>           pay only on this network, e.g. eip155:8453 (repeatable;
+                              default: any network of a known stablecoin)`;
+
+const REQUEST_HELP = `Request (as in curl):
+  -X, --request <method>      HTTP method (default GET, or POST with -d)
+  -H, --header <'Name: value'>
+                              a request header (repeatable)
+  -d, --data <text|@file|@->  the request body, sent as is (@file reads a file, @- stdin);
+                              content-type application/x-www-form-urlencoded unless -H sets one`;
+
+/** `x402-autopay --help`. */
+export const MAIN_HELP = `x402-autopay: pay for HTTP resources over x402 (v1 and v2), within a budget.
+
+Usage:
+  x402-autopay fetch [options] <url>   fetch a URL like curl, paying a 402 within the budget
+  x402-autopay quote [options] <url>   show the payment options of a URL and the one that
+                                       would be chosen; pays nothing, signs nothing
+  x402-autopay spend [options]         the spend report of the ledger (per day, host, payee)
+  x402-autopay help <command>          help of a command (or: <command> --help)
+  x402-autopay --version
+
+The payer's key comes from the X402_PRIVATE_KEY environment variable or --key-file <path>
+(a file holding 0x + 64 hex digits). It is never printed.
+
+${EXIT_CODES_HELP}
+
+Docs: docs/cli.md`;
+
+/** `x402-autopay fetch --help`. */
+export const FETCH_HELP = `Usage: x402-autopay fetch [options] <url>
+
+Fetches <url> like curl. When the server answers 402 Payment Required (x402 v1 or v2), pays the
+cheapest acceptable option within the budget, recorded in the ledger, and sends the request once
+more with the payment. The body goes to stdout (or to -o <file>); what was paid goes to stderr.
+Any HTTP answer other than an unpaid 402 exits 0, as curl does without --fail.
+
+${REQUEST_HELP}
+  -o, --output <file>         write the body to <file> instead of stdout
+  -i, --include               print the status line and headers before the body
+
+${BUDGET_HELP}
+${LEDGER_HELP}
+
+Key:
+  --key-file <path>           the payer's private key, in a file (0x + 64 hex digits);
+                              should be mode 600 (a warning is printed otherwise)
+  X402_PRIVATE_KEY            the payer's private key, when --key-file is not given
+  The key is never printed, not even in errors.
+
+  -h, --help                  this help
+
+${EXIT_CODES_HELP}
+
+Examples:
+  X402_PRIVATE_KEY=0x… x402-autopay fetch https://api.example.com/weather
+  x402-autopay fetch --key-file ~/.config/x402/key --max-per-request 0.05 --daily 2 \\
+    -X POST -H 'content-type: application/json' -d '{"q":"rain?"}' https://api.example.com/ask`;
+
+/** `x402-autopay quote --help`. */
+export const QUOTE_HELP = `Usage: x402-autopay quote [options] <url>
+
+Sends the request once, without payment, and when the server answers 402 shows every payment
+option it offers, whether this client could pay it (and why not), and the one that fetch would
+choose with its price in USD. Pays nothing, signs nothing, and needs no key. The budget flags
+are checked as fetch checks them; when the ledger exists, what is left of its limits is shown.
+Note that the request itself is sent: a route that needs no payment answers it for real.
+
+${REQUEST_HELP}
+  --json                      print the result as JSON (amounts as strings)
+
+${BUDGET_HELP}
+${LEDGER_HELP}
+
+  -h, --help                  this help
+
+${EXIT_CODES_HELP}
+  quote exits 0 when an option would be paid (or no payment is asked), 3 when none would be.
+
+Example:
+  x402-autopay quote https://api.example.com/weather`;
+
+/** `x402-autopay spend --help`. */
+export const SPEND_HELP = `Usage: x402-autopay spend [options]
+
+The spend report of the ledger that fetch writes: payments grouped per UTC day, host and payee,
+with USD totals for known stablecoins (other tokens in atomic units). Spent = signed: payments
+that settled, failed or ended unknown all count; released reservations (never sent) do not.
+
+Options:
+${LEDGER_HELP}
+  --since <date>              only payments from this date or time on (e.g. 2025-06-01,
+                              or 2025-06-01T12:00:00Z)
+  --json                      print the report as JSON (amounts as strings), with every record
+
+  -h, --help                  this help
+
+${EXIT_CODES_HELP}
+
+Example:
+  x402-autopay spend --json | jq '.total.usd'`;
