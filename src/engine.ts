@@ -9,7 +9,7 @@ import { selectQuote, type Quote } from './select.js';
 import { signExactEvm } from './schemes/exactEvm.js';
 import { attachPayment, readSettlement, sealPayment, type Payment, type Settlement } from './receipt.js';
 import { unixSeconds } from './internal/clock.js';
-import { createCircuitBreaker } from './internal/circuitBreaker.js';
+import { createCircuitBreaker, type BreakerTicket } from './internal/circuitBreaker.js';
 import { createPayeePins } from './internal/payeePins.js';
 import { transportAllowed } from './internal/transport.js';
 import { linkedDeadline } from './internal/deadline.js';
@@ -85,7 +85,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       discard(response);
       throw new InsecureTransportError({ url });
     }
-    let ticket;
+    let ticket: BreakerTicket;
     try {
       ticket = breaker.admit(url);
     } catch (error) {
@@ -105,7 +105,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     replay: RequestReplay,
     fetchImpl: typeof fetch,
     url: string,
-    ticket: { succeeded(): void; failed(): void },
+    ticket: BreakerTicket,
   ): Promise<Response> {
     const challenge = await readChallenge(response, url, {
       maxBodyBytes: options.maxChallengeBytes,
