@@ -22,6 +22,8 @@ import { PaymentRejectedError } from './errors/PaymentRejectedError.js';
 import { SettlementUnknownError } from './errors/SettlementUnknownError.js';
 import { InsecureTransportError } from './errors/InsecureTransportError.js';
 import type { RequestReplay } from './requestReplay.js';
+import type { Challenge } from './protocol/challenge.js';
+import { createPrepayTerms } from './prepayTerms.js';
 import type { ResolvedOptions } from './options.js';
 import type { Wallet } from './wallets/types.js';
 
@@ -34,6 +36,12 @@ export interface Engine {
    * Signs at most once; never pays again in the same call.
    */
   pay(response: Response, replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response>;
+  /**
+   * With opt-in prepay: when terms for this place are remembered and still pass the budget,
+   * sends the request with a payment at once and returns the answer; otherwise undefined
+   * (send the request the usual way).
+   */
+  prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined>;
 }
 
 /** How many settlement transactions are remembered to spot a receipt replayed from another payment. */
@@ -58,6 +66,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   const allowedPayees = options.budget.payees?.allow;
   const pins = createPayeePins(hardening.pinPayees, (payTo) => allowedPayees?.includes(payTo.toLowerCase()) ?? false);
   const creditedTransactions = new Set<string>();
+  const prepayTerms = options.prepay ? createPrepayTerms(options.prepay, options.clock) : undefined;
   const emit = <K extends keyof typeof options.on>(name: K, event: Parameters<NonNullable<(typeof options.on)[K]>>[0]) => {
     try {
       const result: unknown = (options.on[name] as ((e: typeof event) => unknown) | undefined)?.(event);
@@ -106,6 +115,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     fetchImpl: typeof fetch,
     url: string,
     ticket: BreakerTicket,
+    refusedPrepayment?: Payment,
   ): Promise<Response> {
     const challenge = await readChallenge(response, url, {
       maxBodyBytes: options.maxChallengeBytes,
@@ -113,19 +123,71 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       versions: options.versions,
       timeoutMs: hardening.challengeTimeoutMs,
     });
-    let payer: Address;
+    const payer = await payerAddress(url);
+    const quote = selectQuote(challenge, { url, assets: options.assets, payer, check: (q) => policyCheck(q, replay) });
+    return payQuote({ challenge, quote, payer, replay, fetchImpl, url, ticket, prepaid: false, refusedPrepayment });
+  }
+
+  async function payerAddress(url: string): Promise<Address> {
     try {
-      payer = await wallet.getAddress();
+      return await wallet.getAddress();
     } catch (cause) {
       throw new WalletError({ url, operation: 'address', cause });
     }
-    const quote = selectQuote(challenge, {
-      url,
-      assets: options.assets,
-      payer,
-      check: (q) => budget.check(q, replay.url) ?? pins.refusal(q),
-    });
+  }
 
+  function policyCheck(q: Quote, replay: RequestReplay) {
+    return budget.check(q, replay.url) ?? pins.refusal(q);
+  }
+
+  async function prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined> {
+    const url = replay.url;
+    const challenge = prepayTerms?.recall(replay.method, url);
+    if (!challenge || !transportAllowed(url, hardening.allowInsecureHttp)) return undefined;
+    let ticket: BreakerTicket;
+    try {
+      ticket = breaker.admit(url);
+    } catch {
+      return undefined; // the usual flow reports the open breaker
+    }
+    try {
+      const payer = await payerAddress(url);
+      let quote: Quote;
+      try {
+        quote = selectQuote(challenge, { url, assets: options.assets, payer, check: (q) => policyCheck(q, replay) });
+      } catch {
+        // The remembered terms no longer pass the policy: forget them; the usual flow decides.
+        prepayTerms!.forget(replay.method, url);
+        return undefined;
+      }
+      try {
+        return await payQuote({ challenge, quote, payer, replay, fetchImpl, url, ticket, prepaid: true });
+      } catch (error) {
+        // A window of the budget refused it before anything was signed: the usual flow decides
+        // on the server's current price.
+        if (isX402Error(error) && error.code === 'budget_exceeded') {
+          prepayTerms!.forget(replay.method, url);
+          return undefined;
+        }
+        throw error;
+      }
+    } finally {
+      ticket.abandon();
+    }
+  }
+
+  async function payQuote(args: {
+    challenge: Challenge;
+    quote: Quote;
+    payer: Address;
+    replay: RequestReplay;
+    fetchImpl: typeof fetch;
+    url: string;
+    ticket: BreakerTicket;
+    prepaid: boolean;
+    refusedPrepayment?: Payment | undefined;
+  }): Promise<Response> {
+    const { challenge, quote, payer, replay, fetchImpl, url, ticket } = args;
     const reservation = await budget.reserve(quote);
     let unpin = (): void => undefined;
     // Until the header is sent, any failure releases the reservation: nothing could be settled.
@@ -212,7 +274,21 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         if (creditedTransactions.size > REMEMBERED_TRANSACTIONS) creditedTransactions.delete(creditedTransactions.values().next().value as string);
       }
     }
-    const payment = toPayment(quote, payer, settlement, paymentId);
+    const payment = toPayment(quote, payer, settlement, paymentId, args.prepaid, args.refusedPrepayment);
+    if (paid.status === 402 && args.prepaid) {
+      // The server did not take the prepayment (price changed, or no prepayment accepted): forget
+      // the terms and pay this call the usual way, within the budget; the receipt reports both.
+      prepayTerms?.forget(replay.method, url);
+      await record(settlement.status === 'settled' ? 'settled' : 'unknown', settlement.transaction);
+      const refused = sealPayment({ ...payment, status: settlement.status === 'settled' ? 'settled' : 'unknown' });
+      try {
+        return await payAdmitted(paid, replay, fetchImpl, url, ticket, refused);
+      } catch (error) {
+        if (!isX402Error(error) || error.moneyMoved === 'maybe') throw error;
+        // Nothing more was paid, but the prepayment was sent: say that money may have moved.
+        throw new PaymentRejectedError({ url, reason: `prepayment refused; paying again was not possible (${error.code})`, response: paid, payment: refused, validBefore });
+      }
+    }
     if (paid.status === 402) {
       ticket.failed();
       const given = settlement.reason ?? (await refusalReason(paid, options.maxChallengeBytes, hardening.challengeTimeoutMs)) ?? 'no reason given';
@@ -226,13 +302,15 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       throw new SettlementUnknownError({ url, quote, validBefore, paymentId, reason: 'server_error', response: paid });
     }
     // Only a 2xx delivered what was paid for; a redirect or another refusal counts against the host.
-    if (paid.status >= 200 && paid.status < 300) ticket.succeeded();
-    else ticket.failed();
+    if (paid.status >= 200 && paid.status < 300) {
+      ticket.succeeded();
+      if (settlement.status === 'settled' && sameUrl(url, replay.url)) prepayTerms?.remember(replay.method, url, challenge, quote);
+    } else ticket.failed();
     attachPayment(paid, payment);
     return paid;
   }
 
-  return { budget, pay };
+  return { budget, pay, prepay };
 }
 
 function safeHost(url: string): string {
@@ -267,7 +345,14 @@ function provablyNotSent(error: unknown): boolean {
   return false;
 }
 
-function toPayment(quote: Quote, payer: Address, settlement: Settlement, paymentId: string | undefined): Payment {
+function toPayment(
+  quote: Quote,
+  payer: Address,
+  settlement: Settlement,
+  paymentId: string | undefined,
+  prepaid: boolean,
+  refusedPrepayment: Payment | undefined,
+): Payment {
   return {
     status: settlement.status,
     amount: quote.amount,
@@ -278,8 +363,21 @@ function toPayment(quote: Quote, payer: Address, settlement: Settlement, payment
     ...(settlement.transaction ? { transaction: settlement.transaction } : {}),
     ...(paymentId ? { paymentId } : {}),
     ...(settlement.reason ? { reason: settlement.reason } : {}),
+    ...(prepaid ? { prepaid: true } : {}),
+    ...(refusedPrepayment ? { refusedPrepayment } : {}),
     quote,
   };
+}
+
+/** Whether two URLs name the same place (the 402 came from the URL requested, not a redirect). */
+function sameUrl(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.origin === y.origin && x.pathname === y.pathname;
+  } catch {
+    return false;
+  }
 }
 
 /** The reason a server gave in a 402 to the paid request: new `PAYMENT-REQUIRED` error, or v1 body `error`. */

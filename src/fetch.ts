@@ -64,6 +64,8 @@ export function payingFetch(
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
   return async (input, init) => {
     const replay = await prepareReplay(input, init, resolved.maxRequestBodyBytes);
+    const prepaid = await engine.prepay(replay, sendPaid);
+    if (prepaid) return prepaid;
     const response = await fetchImpl(...replay.first());
     if (response.status !== 402) return response;
     return engine.pay(response, replay, sendPaid);

@@ -11,6 +11,7 @@ import type { AssetLimits } from './budget/budget.js';
 import type { ResolvedLimits } from './budget/budgetOptions.js';
 import type { PaymentEvent, DeniedEvent, ErrorEvent } from './events.js';
 import { resolveHardening, type ResolvedHardening } from './internal/hardeningOptions.js';
+import { resolvePrepay, type PrepayOptions, type ResolvedPrepay } from './prepayTerms.js';
 
 /**
  * A token the caller trusts beyond the built-in stablecoin table. Declaring it is the only way
@@ -96,6 +97,13 @@ export interface WrapFetchOptions {
   readonly pinPayees?: boolean;
   /** Also pay 402s that came over plain `http:` from hosts that are not loopback (default false: `insecure_transport`). */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Opt-in prepayment: after a paid call, the next call to the same origin + method + path
+   * carries a payment at once (if the remembered terms still pass the budget), saving the 402
+   * round trip. If the server answers 402 anyway, the terms are forgotten and the call may pay
+   * once more, within the budget; the receipt says so. Default off.
+   */
+  readonly prepay?: boolean | PrepayOptions;
 }
 
 /** Options after validation, with defaults filled in. */
@@ -114,6 +122,8 @@ export interface ResolvedOptions {
   readonly clock: Clock;
   /** Deadlines, circuit breaker, payee pinning, transport rule. */
   readonly hardening: ResolvedHardening;
+  /** Prepayment settings, or false when it is off. */
+  readonly prepay: ResolvedPrepay | false;
 }
 
 /** Every top-level option; anything else is refused. Add new options here. */
@@ -121,6 +131,8 @@ const OPTION_NAMES = new Set([
   'budget', 'store', 'assets', 'on', 'maxAuthSeconds', 'versions', 'maxChallengeBytes', 'maxRequestBodyBytes', 'clock',
   // Hardening options (src/internal/hardeningOptions.ts).
   'challengeTimeoutMs', 'paidRequestTimeoutMs', 'breaker', 'pinPayees', 'allowInsecureHttp',
+  // Prepayment (src/prepayTerms.ts).
+  'prepay',
 ]);
 
 /** Validates options once, at `wrapFetch` time; a bad option (or an unknown one) is a `TypeError` naming it. */
@@ -221,6 +233,7 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
     maxRequestBodyBytes: integer(options.maxRequestBodyBytes, 'maxRequestBodyBytes', 10 * 1024 * 1024, 0, 2 ** 31),
     clock,
     hardening: resolveHardening(options),
+    prepay: resolvePrepay(options.prepay),
   });
 }
 

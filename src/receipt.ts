@@ -37,6 +37,13 @@ export interface Payment {
   readonly reason?: string;
   /** The frozen quote that was signed. */
   readonly quote: Quote;
+  /** True when this payment went with the first request (opt-in prepay), saving the 402 round trip. */
+  readonly prepaid?: boolean;
+  /**
+   * With opt-in prepay only: a prepayment sent first for this same call, which the server
+   * answered with 402 before this payment was made. It stays counted (spent = signed).
+   */
+  readonly refusedPrepayment?: Payment;
 }
 
 /** A decoded settlement header, reduced to what the client uses. */
@@ -95,6 +102,8 @@ function paymentToJSON(this: Payment): Record<string, unknown> {
     ...(this.transaction !== undefined ? { transaction: this.transaction } : {}),
     ...(this.paymentId !== undefined ? { paymentId: this.paymentId } : {}),
     ...(this.reason !== undefined ? { reason: this.reason } : {}),
+    ...(this.prepaid ? { prepaid: true } : {}),
+    ...(this.refusedPrepayment ? { refusedPrepayment: this.refusedPrepayment } : {}),
     quote: this.quote,
   };
 }
