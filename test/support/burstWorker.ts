@@ -49,10 +49,30 @@ export async function openStore(spec: StoreSpec): Promise<{ store: SpendStore; c
   return { store: redisStore(client, { prefix: spec.prefix, ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}) }), close: async () => void client.disconnect() };
 }
 
+/**
+ * The global fetch with at most `sockets` requests on the wire at once. All the burst's calls are
+ * in flight in the SDK together (they race for the budget); only the sockets are pooled, so a
+ * loaded 2-core machine does not drop a thousand simultaneous connections.
+ */
+function pooledFetch(sockets: number): typeof fetch {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return (async (input: RequestInfo | URL, init?: RequestInit) => {
+    if (active >= sockets) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fetch(input, init);
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  }) as typeof fetch;
+}
+
 /** Runs `spec.calls` concurrent paid calls and counts the outcomes. */
 export async function burst(spec: BurstSpec): Promise<BurstOutcome> {
   const { store, close } = await openStore(spec.store);
-  const paidFetch = wrapFetch(fetch, privateKeyToAccount(spec.key), { budget: { daily: spec.daily, perRequest: '0.10' }, store });
+  const paidFetch = wrapFetch(pooledFetch(128), privateKeyToAccount(spec.key), { budget: { daily: spec.daily, perRequest: '0.10' }, store });
   const outcome: BurstOutcome = { paid: 0, budgetExceeded: 0, other: [], transactions: [] };
   await Promise.all(
     Array.from({ length: spec.calls }, async () => {
