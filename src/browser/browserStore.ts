@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { emptyLedgerState, releaseIn, reserveIn, settleIn, usageIn, type LedgerState } from '../budget/ledgerState.js';
 import type { ReserveResult, SpendRecord, SpendStore } from '../budget/store.js';
-import { toChallengeIssues } from '../protocol/issues.js';
+import { decimal, ledgerStateSchema, mapKey, parseStoredJson } from '../budget/ledgerStateSchema.js';
 
 /** Options of {@link browserStore}. */
 export interface BrowserStoreOptions {
@@ -34,23 +34,8 @@ const DEFAULT_PREFIX = 'x402-autopay:';
 const DEFAULT_MAX_RECORDS = 1_000;
 const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
-/** Keys of stored maps (a `__proto__` key is refused before parsing: see {@link decode}). */
-const mapKey = z.string().check(z.minLength(1), z.maxLength(1024));
-const decimal = z.string().check(z.regex(/^(0|[1-9][0-9]{0,99})$/, 'must be a non-negative decimal integer string'));
 const integer = z.number().check(z.int());
 const text = z.string().check(z.maxLength(4096));
-
-const ledgerSchema = z.strictObject({
-  version: z.literal(1),
-  counters: z.record(mapKey, z.record(z.string().check(z.regex(/^-?(0|[1-9][0-9]{0,15})$/, 'must be a bucket index')), decimal)),
-  pending: z.record(
-    mapKey,
-    z.strictObject({
-      time: integer,
-      adds: z.array(z.strictObject({ key: mapKey, bucket: integer, amount: decimal })),
-    }),
-  ),
-});
 
 const recordSchema = z.strictObject({
   id: mapKey,
@@ -64,7 +49,7 @@ const recordSchema = z.strictObject({
   transaction: z.optional(text),
 });
 
-const storedSchema = z.strictObject({ ledger: ledgerSchema, records: z.array(recordSchema) });
+const storedSchema = z.strictObject({ ledger: ledgerStateSchema, records: z.array(recordSchema) });
 
 /**
  * A spend store for browsers, shared by every tab, frame and worker of one origin and kept across
@@ -278,22 +263,6 @@ function decode(stored: unknown, key: string): StoredLedger {
     );
   };
   if (typeof stored !== 'string') return fail(`a ${stored === null ? 'null' : typeof stored} where JSON text belongs`);
-  let json: unknown;
-  // A "__proto__" key would be dropped by the schema's copy, silently losing a counter: refuse it.
-  let proto = false;
-  try {
-    json = JSON.parse(stored, (name, value: unknown) => {
-      if (name === '__proto__') proto = true;
-      return value;
-    });
-  } catch {
-    fail('not JSON');
-  }
-  if (proto) fail('a "__proto__" key');
-  const parsed = z.safeParse(storedSchema, json);
-  if (!parsed.success) {
-    const issue = toChallengeIssues(parsed.error.issues)[0];
-    return fail(issue ? `${issue.path || '(root)'}: ${issue.message}` : 'unexpected shape');
-  }
-  return parsed.data;
+  const parsed = parseStoredJson(stored, storedSchema);
+  return parsed.ok ? (parsed.value as StoredLedger) : fail(parsed.why);
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { toChallengeIssues } from '../protocol/issues.js';
+import { decimal, ledgerStateSchema, mapKey, parseStoredJson, type Parsed } from '../budget/ledgerStateSchema.js';
 import type { LedgerState } from '../budget/ledgerState.js';
 import { canonicalJson } from './canonicalJson.js';
 import { sha256Hex } from './sha256Hex.js';
@@ -59,37 +59,18 @@ export type JournalRecord = JournalEvent & {
 /** The `format` member of every state file. */
 export const STATE_FORMAT = 'x402-autopay/file-ledger' as const;
 
-/** A parse result: the value, or why it is not acceptable. */
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly why: string };
+export type { Parsed };
 
-const mapKey = z.string().check(
-  z.minLength(1),
-  z.maxLength(1024),
-  z.refine((key) => key !== '__proto__', 'must not be __proto__'),
-);
-const decimal = z.string().check(z.regex(/^(0|[1-9][0-9]{0,99})$/, 'must be a non-negative decimal integer string'));
 const time = z.number().check(z.int(), z.minimum(0));
 const count = z.number().check(z.int(), z.minimum(0));
 const hash = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'));
 const text = z.string().check(z.maxLength(4096));
 
-const ledgerSchema = z.strictObject({
-  version: z.literal(1),
-  counters: z.record(mapKey, z.record(z.string().check(z.regex(/^-?(0|[1-9][0-9]{0,15})$/, 'must be a bucket index')), decimal)),
-  pending: z.record(
-    mapKey,
-    z.strictObject({
-      time,
-      adds: z.array(z.strictObject({ key: mapKey, bucket: z.number().check(z.int()), amount: decimal })),
-    }),
-  ),
-});
-
 const stateFileSchema = z.strictObject({
   format: z.literal(STATE_FORMAT),
   version: z.literal(1),
   writtenAt: time,
-  state: ledgerSchema,
+  state: ledgerStateSchema,
   journal: z.strictObject({ bytes: count, records: count, last: hash, tail: count }),
   checksum: hash,
 });
@@ -187,24 +168,10 @@ export function recordHash(content: Omit<JournalRecord, 'hash'>): string {
 export const GENESIS_HASH = '0'.repeat(64);
 
 function parseCanonical<T>(text: string, schema: z.ZodMiniType<T>): Parsed<T> {
-  let json: unknown;
-  let proto = false;
-  try {
-    json = JSON.parse(text, (name, value: unknown) => {
-      if (name === '__proto__') proto = true;
-      return value;
-    });
-  } catch {
-    return { ok: false, why: 'it is not valid JSON' };
-  }
-  if (proto) return { ok: false, why: 'it has a "__proto__" key' };
-  const parsed = z.safeParse(schema, json);
-  if (!parsed.success) {
-    const issue = toChallengeIssues(parsed.error.issues)[0];
-    return { ok: false, why: `it does not have the expected shape (${issue ? `${issue.path || '(root)'}: ${issue.message}` : 'unexpected shape'})` };
-  }
-  if (canonicalJson(json) !== text) return { ok: false, why: 'it is not in the canonical form this library writes' };
-  return { ok: true, value: parsed.data };
+  const parsed = parseStoredJson(text, schema);
+  if (!parsed.ok) return parsed;
+  if (canonicalJson(JSON.parse(text)) !== text) return { ok: false, why: 'it is not in the canonical form this library writes' };
+  return parsed;
 }
 
 /**
