@@ -42,11 +42,11 @@ const REFERENCE = {
  * Entries whose subpath is not in package.json `exports` (yet) are skipped.
  */
 const ENTRIES = [
-  { name: "import { wrapFetch } from 'x402-autopay'", subpath: '.', code: `export { wrapFetch } from 'x402-autopay';`, platform: 'browser', budget: 30_000 },
-  { name: "import * from 'x402-autopay'", subpath: '.', code: `export * from 'x402-autopay';`, platform: 'browser', budget: 30_000 },
+  { name: "import { wrapFetch } from 'x402-autopay'", subpath: '.', code: `export { wrapFetch } from 'x402-autopay';`, platform: 'browser', budget: 32_000 },
+  { name: "import * from 'x402-autopay'", subpath: '.', code: `export * from 'x402-autopay';`, platform: 'browser', budget: 32_000 },
   { name: "import * from 'x402-autopay/node'", subpath: './node', code: `export * from 'x402-autopay/node';`, platform: 'node', budget: 38_000 },
-  { name: "import * from 'x402-autopay/browser'", subpath: './browser', code: `export * from 'x402-autopay/browser';`, platform: 'browser', budget: 32_000 },
-  { name: "import { withPayment } from 'x402-autopay/ky'", subpath: './ky', code: `export { withPayment } from 'x402-autopay/ky';`, platform: 'browser', budget: 30_000 },
+  { name: "import * from 'x402-autopay/browser'", subpath: './browser', code: `export * from 'x402-autopay/browser';`, platform: 'browser', budget: 34_000 },
+  { name: "import { withPayment } from 'x402-autopay/ky'", subpath: './ky', code: `export { withPayment } from 'x402-autopay/ky';`, platform: 'browser', budget: 32_000 },
   { name: "import * from 'x402-autopay/redis'", subpath: './redis', code: `export * from 'x402-autopay/redis';`, platform: 'node', budget: 12_500 },
 ];
 

@@ -23,31 +23,26 @@ export function memoryStore(options: MemoryStoreOptions = {}): SpendStore {
   const clock = options.clock ?? Date.now;
   const maxRecords = options.maxRecords ?? 10_000;
   const state = emptyLedgerState();
-  // The records, oldest first, in holders so that an update keeps its place. Eviction takes the
-  // oldest from a queue: `records.keys().next()` would walk past every entry deleted since the
-  // Map's last rehash, which makes each eviction cost more the more history went by.
-  const records = new Map<string, { record: SpendRecord }>();
-  const order: { readonly id: string; readonly holder: { record: SpendRecord } }[] = [];
-  let head = 0;
+  const records = new Map<string, SpendRecord>();
+  // The oldest record is evicted through one iterator kept for the store's life: a fresh
+  // `records.keys()` would walk past every entry deleted since the Map last rehashed, so each
+  // eviction would cost more the more payments went by.
+  let oldest = records.keys();
   const update = (id: string, patch: Partial<SpendRecord>) => {
-    const holder = records.get(id);
-    if (holder) holder.record = { ...holder.record, ...patch };
+    const record = records.get(id);
+    if (record) records.set(id, { ...record, ...patch });
   };
   return {
     async reserve(request) {
       const now = clock();
       const result = reserveIn(state, request, now);
       if (result.ok && !records.has(request.id)) {
-        const holder = { record: { ...request.record, id: request.id, time: result.time, status: 'reserved' as const } };
-        records.set(request.id, holder);
-        order.push({ id: request.id, holder });
-        while (records.size > maxRecords && head < order.length) {
-          const oldest = order[head++]!;
-          if (records.get(oldest.id) === oldest.holder) records.delete(oldest.id);
-        }
-        if (head > 1024 && head * 2 > order.length) {
-          order.splice(0, head);
-          head = 0;
+        records.set(request.id, { ...request.record, id: request.id, time: result.time, status: 'reserved' });
+        if (records.size > maxRecords) {
+          let next = oldest.next();
+          // A Map iterator that reached the end stays done: start another.
+          if (next.done) next = (oldest = records.keys()).next();
+          records.delete(next.value as string);
         }
       }
       return result;
@@ -63,7 +58,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SpendStore {
       return usageIn(state, checks, clock());
     },
     async report(query = {}) {
-      const all = [...records.values()].map((h) => h.record).filter((r) => query.since === undefined || r.time >= query.since);
+      const all = [...records.values()].filter((r) => query.since === undefined || r.time >= query.since);
       return query.limit === undefined ? all : all.slice(-query.limit);
     },
   };

@@ -1,0 +1,121 @@
+/**
+ * A benchmark client in a process of its own, driven over IPC by `clientPool.ts`, so that the
+ * process CPU it reports is this client's alone: not the server's, and not the garbage of the
+ * other client being collected during its turn.
+ *
+ *   node --import tsx bench/support/clientProcess.ts <autopay|prepay|reference|floor> <server URL | in-process>
+ *
+ * Messages in: `{ id, op: 'sequential', count }` (paid requests one after the other: wall time of
+ * each, process CPU of all) and `{ id, op: 'concurrent', count, concurrency }` (count paid
+ * requests, `concurrency` at a time: total wall time and CPU). Out: `{ id, ...result }`.
+ */
+import { readFileSync } from 'node:fs';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { autopayClient, paidRequest, referenceClient } from './clients.js';
+import { stubPaidServerFetch, STUB_PAY_TO, STUB_USDC } from './stubFetch.js';
+
+export type ClientRequest =
+  | { readonly id: number; readonly op: 'sequential'; readonly count: number }
+  | { readonly id: number; readonly op: 'concurrent'; readonly count: number; readonly concurrency: number };
+
+export interface ClientReply {
+  readonly id: number;
+  readonly error?: string;
+  /** Wall time of each request (sequential), ms. */
+  readonly walls?: number[];
+  /** Total wall time, ms. */
+  readonly wallMs?: number;
+  /** Process CPU (user + system) over the whole operation, µs. */
+  readonly cpuMicros?: number;
+  /** System part of it, µs. */
+  readonly systemMicros?: number;
+  /** CPU of the main (JavaScript) thread alone, µs, where the platform tells it (Linux; 10 ms ticks). */
+  readonly mainThreadMicros?: number;
+}
+
+/** User + system CPU of this process's main thread, µs, from /proc (Linux); undefined elsewhere. */
+function mainThreadCpu(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime), counted from the state field (3): indices 11 and 12.
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function since(start: number | undefined): number | undefined {
+  const end = mainThreadCpu();
+  return start === undefined || end === undefined ? undefined : end - start;
+}
+
+const [which, target] = process.argv.slice(2);
+const account = privateKeyToAccount(generatePrivateKey());
+const inProcess = target === 'in-process';
+const url = inProcess ? 'https://api.example.com/weather' : `${target}/weather`;
+const transport = inProcess ? stubPaidServerFetch({ payTo: STUB_PAY_TO, usdc: STUB_USDC, payer: account.address }) : fetch;
+const client =
+  which === 'reference'
+    ? referenceClient(account, transport)
+    : which === 'floor'
+      ? transportFloor(transport)
+      : await autopayClient(account, transport, { prepay: which === 'prepay' });
+
+/**
+ * Not a paying client: the two HTTP exchanges every client makes for a paid request (the 402,
+ * then a 200), with nothing signed, parsed or checked. What the transport alone costs.
+ */
+function transportFloor(transportFetch: typeof fetch) {
+  const free = inProcess ? url : url.replace(/\/weather$/, '/free');
+  return {
+    name: 'two plain requests',
+    fetch: (async (input: RequestInfo | URL) => {
+      const first = await transportFetch(input);
+      await first.arrayBuffer();
+      if (first.status !== 402) throw new Error(`expected a 402, got ${first.status}`);
+      return inProcess ? new Response('{}') : transportFetch(free);
+    }) as typeof fetch,
+  };
+}
+
+async function handle(request: ClientRequest): Promise<ClientReply> {
+  if (request.op === 'sequential') {
+    const walls: number[] = [];
+    const main = mainThreadCpu();
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    for (let i = 0; i < request.count; i++) {
+      const t = performance.now();
+      await paidRequest(client, url);
+      walls.push(performance.now() - t);
+    }
+    const wallMs = performance.now() - start;
+    const d = process.cpuUsage(cpu);
+    return { id: request.id, walls, wallMs, cpuMicros: d.user + d.system, systemMicros: d.system, mainThreadMicros: since(main) };
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < request.count) {
+      next++;
+      await paidRequest(client, url);
+    }
+  };
+  const main = mainThreadCpu();
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(Array.from({ length: Math.min(request.concurrency, request.count) }, worker));
+  const wallMs = performance.now() - start;
+  const d = process.cpuUsage(cpu);
+  return { id: request.id, wallMs, cpuMicros: d.user + d.system, systemMicros: d.system, mainThreadMicros: since(main) };
+}
+
+process.on('message', (message) => {
+  const request = message as ClientRequest;
+  handle(request).then(
+    (reply) => process.send!(reply),
+    (error: unknown) => process.send!({ id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));
+process.send!({ id: 0 });
