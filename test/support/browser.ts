@@ -95,5 +95,6 @@ export function describeWithChromium(name: string, body: () => void): void {
     return;
   }
   console.warn(`\n⚠️  SKIPPING browser tests "${name}": ${missing}.\n`);
+  // Skipped only outside CI when Chromium is missing (loudly, above); with CI set it fails instead.
   describe.skip(name, body);
 }
