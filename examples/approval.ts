@@ -103,10 +103,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     }
     await runApproval({ key: key as Hex, urls, mode });
   } else {
-    const { startLocalStack } = await import('./local-stack/index.js');
-    const stack = await startLocalStack();
-    let exitCode = 0;
-    try {
+    const { runOnLocalStack } = await import('./local-stack/runOnLocalStack.js');
+    await runOnLocalStack(async (stack) => {
       const payer = await stack.newPayer(1_000_000n); // 1.00 USDC
       const before = await stack.balanceOf(payer.address);
       console.log(`Local stack: v2 ${stack.v2.url}; payer ${payer.address}. Payments above 0.015 USD need approval.\n`);
@@ -122,16 +120,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       const spent = before - (await stack.balanceOf(payer.address));
       console.log(`\nPaid ${paid} call(s), ${denied} denied; on chain the payer spent ${formatUnits(spent, 6)} USDC.`);
       const expected = mode === 'yes' ? { paid: 3, denied: 0, spent: 530_000n } : mode === 'no' ? { paid: 1, denied: 2, spent: 10_000n } : undefined;
-      if (expected && (paid !== expected.paid || denied !== expected.denied || spent !== expected.spent)) {
-        console.error(`Unexpected outcome: expected ${expected.paid} paid, ${expected.denied} denied, ${formatUnits(expected.spent, 6)} USDC spent.`);
-        exitCode = 1;
-      }
-    } catch (error) {
-      console.error(error);
-      exitCode = 1;
-    } finally {
-      await stack.stop();
-    }
-    process.exit(exitCode);
+      if (!expected || (paid === expected.paid && denied === expected.denied && spent === expected.spent)) return true;
+      console.error(`Unexpected outcome: expected ${expected.paid} paid, ${expected.denied} denied, ${formatUnits(expected.spent, 6)} USDC spent.`);
+      return false;
+    });
   }
 }

@@ -7,12 +7,10 @@
  * what it paid, checked against the chain.
  */
 import { formatUnits } from 'viem';
-import { startLocalStack } from './local-stack/index.js';
+import { runOnLocalStack } from './local-stack/runOnLocalStack.js';
 import { runAgent } from './agent.js';
 
-const stack = await startLocalStack();
-let exitCode = 0;
-try {
+await runOnLocalStack(async (stack) => {
   const payer = await stack.newPayer(1_000_000n); // 1.00 USDC, fresh random key
   const usd = (atomic: bigint) => `${formatUnits(atomic, 6)} USDC`;
   const before = await stack.balanceOf(payer.address);
@@ -38,14 +36,7 @@ try {
   const paid = results.filter((r) => r.outcome === 'paid').length;
   const refused = results.filter((r) => r.outcome === 'refused').length;
   console.log(`\nPaid ${paid} call(s), refused ${refused}. On chain the agent spent ${usd(before - after)}; it now holds ${usd(after)}.`);
-  if (paid !== 3 || refused !== 1 || before - after !== 30_000n) {
-    console.error('Unexpected outcome: expected 3 paid calls (0.03 USDC) and 1 refusal.');
-    exitCode = 1;
-  }
-} catch (error) {
-  console.error(error);
-  exitCode = 1;
-} finally {
-  await stack.stop();
-}
-process.exit(exitCode);
+  if (paid === 3 && refused === 1 && before - after === 30_000n) return true;
+  console.error('Unexpected outcome: expected 3 paid calls (0.03 USDC) and 1 refusal.');
+  return false;
+});

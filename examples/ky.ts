@@ -73,10 +73,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     await runKy({ key: key as Hex, requests: urls.map((url) => ({ url })), options });
   } else {
     // The local stack lives in examples/ and is not part of the package: load it only here.
-    const { startLocalStack } = await import('./local-stack/index.js');
-    const stack = await startLocalStack();
-    let exitCode = 0;
-    try {
+    const { runOnLocalStack } = await import('./local-stack/runOnLocalStack.js');
+    await runOnLocalStack(async (stack) => {
       const payer = await stack.newPayer(1_000_000n); // 1.00 USDC
       const before = await stack.balanceOf(payer.address);
       console.log(`Local stack: v2 ${stack.v2.url}, v1 ${stack.v1.url}; payer ${payer.address}. Budget: 0.05 USD per request, 0.50 per day.\n`);
@@ -93,16 +91,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       });
       const spent = before - (await stack.balanceOf(payer.address));
       console.log(`\nPaid ${paid} call(s), refused ${refused}; on chain the payer spent ${formatUnits(spent, 6)} USDC.`);
-      if (paid !== 3 || refused !== 1 || spent !== 30_000n) {
-        console.error('Unexpected outcome: expected 3 paid calls (0.03 USDC) and 1 refusal.');
-        exitCode = 1;
-      }
-    } catch (error) {
-      console.error(error);
-      exitCode = 1;
-    } finally {
-      await stack.stop();
-    }
-    process.exit(exitCode);
+      if (paid === 3 && refused === 1 && spent === 30_000n) return true;
+      console.error('Unexpected outcome: expected 3 paid calls (0.03 USDC) and 1 refusal.');
+      return false;
+    });
   }
 }

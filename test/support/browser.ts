@@ -96,5 +96,5 @@ export function describeWithChromium(name: string, body: () => void): void {
   }
   console.warn(`\n⚠️  SKIPPING browser tests "${name}": ${missing}.\n`);
   // Skipped only outside CI when Chromium is missing (loudly, above); with CI set it fails instead.
-  describe.skip(name, body);
+  describe.skip(name, body); // only outside CI with Chromium missing (warned above); with CI set the suite fails instead
 }
