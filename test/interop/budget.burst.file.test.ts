@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../examples/local-stack/index.js';
 import { fileStore } from '../../src/node/index.js';
-import { runBurst } from '../support/burst.js';
+import { expectExactBurst } from '../support/burst.js';
 
 let stack: LocalStack;
 let dir: string;
@@ -19,15 +19,7 @@ afterAll(async () => {
 
 it('file store, 4 processes: 1,000 concurrent paid calls under a daily cap of 100× the price pay exactly 100', async () => {
   const path = join(dir, 'ledger.json');
-  const started = performance.now();
-  const totals = await runBurst({ stack, processes: 4, totalCalls: 1000, daily: '1.00', store: { kind: 'file', path } });
-  console.log(`[burst] file, 4 processes: ${totals.paid} paid, ${totals.budgetExceeded} refused in ${Math.round(performance.now() - started)} ms`);
-  expect(totals.other).toEqual([]);
-  expect(totals.paid).toBe(100);
-  expect(totals.budgetExceeded).toBe(900);
-  expect(totals.serverPayments).toBe(100);
-  expect(new Set(totals.transactions).size).toBe(100);
-  expect(totals.spent).toBe(100n * 10_000n);
+  const totals = await expectExactBurst({ stack, processes: 4, store: { kind: 'file', path }, label: 'file, 4 processes' });
 
   // The shared ledger agrees: 100 reservations, all settled with their transactions, and the
   // whole journal verifies when a new process-like store object reads it.

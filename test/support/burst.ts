@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { burst, type BurstOutcome, type StoreSpec } from './burstWorker.js';
 import type { LocalStack } from '../../examples/local-stack/index.js';
@@ -60,4 +61,23 @@ function child(spec: object): Promise<BurstOutcome> {
       else resolve(JSON.parse(line) as BurstOutcome);
     });
   });
+}
+
+/**
+ * Runs {@link runBurst} with 1,000 calls under a daily cap of 1.00 USD (100× the $0.01 price),
+ * logs the timing under `label`, and asserts the burst's guarantee in full: exactly 100 paid and
+ * settled in 100 distinct transactions, 900 refused with `budget_exceeded`, nothing else, 100
+ * payments at the server, and 100 × the price spent on chain.
+ */
+export async function expectExactBurst(args: { stack: LocalStack; processes: number; store: StoreSpec; label: string }): Promise<BurstTotals> {
+  const started = performance.now();
+  const totals = await runBurst({ stack: args.stack, processes: args.processes, totalCalls: 1000, daily: '1.00', store: args.store });
+  console.log(`[burst] ${args.label}: ${totals.paid} paid, ${totals.budgetExceeded} refused in ${Math.round(performance.now() - started)} ms`);
+  expect(totals.other).toEqual([]);
+  expect(totals.paid).toBe(100);
+  expect(totals.budgetExceeded).toBe(900);
+  expect(totals.serverPayments).toBe(100);
+  expect(new Set(totals.transactions).size).toBe(100);
+  expect(totals.spent).toBe(100n * 10_000n);
+  return totals;
 }
