@@ -18,7 +18,8 @@ import {
   rpcUrlOf,
 } from './anvil.js';
 import type { FacilitatorLogEntry, LocalFacilitator } from './facilitatorV2.js';
-import { asyncHandler, listenOnLoopback } from './http.js';
+import { listenOnLoopback } from './http.js';
+import { mountFacilitatorRoutes } from './facilitatorRoutes.js';
 import { createSerialQueue } from './serial.js';
 
 function payerOf(payload: PaymentPayload): string | undefined {
@@ -80,65 +81,33 @@ export async function startFacilitatorV1(options: StartFacilitatorV1Options): Pr
     return { payload: payload.data, requirements: requirements.data };
   };
 
-  app.post(
-    '/verify',
-    asyncHandler(async (req, res) => {
-      const parsed = readBody(req.body);
-      if ('error' in parsed) {
-        res.status(400).json({ error: parsed.error });
-        return;
-      }
-      await freshen();
+  mountFacilitatorRoutes(app, {
+    readBody,
+    log,
+    freshen,
+    serial,
+    verify: async (parsed) => {
       const payer = payerOf(parsed.payload);
-      const result = await verify(signer, parsed.payload, parsed.requirements).catch(
-        (error: unknown): VerifyResponse => {
-          console.warn('[local v1 facilitator] verify threw:', error);
-          return { isValid: false, invalidReason: 'unexpected_verify_error', ...(payer ? { payer } : {}) };
-        },
-      );
-      log.push({
-        endpoint: 'verify',
-        ok: result.isValid,
-        ...(result.invalidReason ? { reason: result.invalidReason } : {}),
-        ...(result.payer ? { payer: result.payer } : {}),
+      return verify(signer, parsed.payload, parsed.requirements).catch((error: unknown): VerifyResponse => {
+        console.warn('[local v1 facilitator] verify threw:', error);
+        return { isValid: false, invalidReason: 'unexpected_verify_error', ...(payer ? { payer } : {}) };
       });
-      res.json(result);
-    }),
-  );
-
-  app.post(
-    '/settle',
-    asyncHandler(async (req, res) => {
-      const parsed = readBody(req.body);
-      if ('error' in parsed) {
-        res.status(400).json({ error: parsed.error });
-        return;
-      }
-      await freshen();
+    },
+    settle: async (parsed) => {
       const payer = payerOf(parsed.payload);
-      const result = await serial(() => settle(signer, parsed.payload, parsed.requirements)).catch(
-        (error: unknown): SettleResponse => {
-          // e.g. the transferWithAuthorization simulation reverted: answer like a failed settle.
-          console.warn('[local v1 facilitator] settle threw:', error);
-          return {
-            success: false,
-            errorReason: 'unexpected_settle_error',
-            transaction: '',
-            network: parsed.requirements.network,
-            ...(payer ? { payer } : {}),
-          };
-        },
-      );
-      log.push({
-        endpoint: 'settle',
-        ok: result.success,
-        ...(result.errorReason ? { reason: result.errorReason } : {}),
-        ...(result.transaction ? { transaction: result.transaction } : {}),
-        ...(result.payer ? { payer: result.payer } : {}),
+      return settle(signer, parsed.payload, parsed.requirements).catch((error: unknown): SettleResponse => {
+        // e.g. the transferWithAuthorization simulation reverted: answer like a failed settle.
+        console.warn('[local v1 facilitator] settle threw:', error);
+        return {
+          success: false,
+          errorReason: 'unexpected_settle_error',
+          transaction: '',
+          network: parsed.requirements.network,
+          ...(payer ? { payer } : {}),
+        };
       });
-      res.json(result);
-    }),
-  );
+    },
+  });
 
   const server = await listenOnLoopback(app);
   return { url: server.url, address: wallet.account.address, log, stop: () => server.close() };

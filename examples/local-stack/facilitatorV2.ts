@@ -11,7 +11,8 @@ import {
   createLocalWalletClient,
   rpcUrlOf,
 } from './anvil.js';
-import { asyncHandler, listenOnLoopback } from './http.js';
+import { listenOnLoopback } from './http.js';
+import { mountFacilitatorRoutes } from './facilitatorRoutes.js';
 import { createSerialQueue } from './serial.js';
 
 /** One call a facilitator answered, for assertions in tests. */
@@ -130,50 +131,31 @@ export async function startFacilitatorV2(options: StartFacilitatorV2Options): Pr
     res.json(facilitator.getSupported());
   });
 
-  const readBody = (body: unknown): { payload: PaymentPayload; requirements: PaymentRequirements } | undefined => {
-    if (!isObject(body) || !isObject(body.paymentPayload) || !isObject(body.paymentRequirements)) return undefined;
+  const readBody = (body: unknown): { payload: PaymentPayload; requirements: PaymentRequirements } | { error: string } => {
+    if (!isObject(body) || !isObject(body.paymentPayload) || !isObject(body.paymentRequirements)) {
+      return { error: 'Expected { paymentPayload, paymentRequirements }' };
+    }
     return {
       payload: body.paymentPayload as unknown as PaymentPayload,
       requirements: body.paymentRequirements as unknown as PaymentRequirements,
     };
   };
 
-  app.post(
-    '/verify',
-    asyncHandler(async (req, res) => {
-      const parsed = readBody(req.body);
-      if (!parsed) {
-        res.status(400).json({ error: 'Expected { paymentPayload, paymentRequirements }' });
-        return;
-      }
-      await freshen();
-      const result = await facilitator.verify(parsed.payload, parsed.requirements).catch(
+  mountFacilitatorRoutes(app, {
+    readBody,
+    log,
+    freshen,
+    serial,
+    verify: (parsed) =>
+      facilitator.verify(parsed.payload, parsed.requirements).catch(
         (error: unknown): VerifyResponse => ({
           isValid: false,
           invalidReason: 'unexpected_verify_error',
           invalidMessage: error instanceof Error ? error.message : String(error),
         }),
-      );
-      log.push({
-        endpoint: 'verify',
-        ok: result.isValid,
-        ...(result.invalidReason ? { reason: result.invalidReason } : {}),
-        ...(result.payer ? { payer: result.payer } : {}),
-      });
-      res.json(result);
-    }),
-  );
-
-  app.post(
-    '/settle',
-    asyncHandler(async (req, res) => {
-      const parsed = readBody(req.body);
-      if (!parsed) {
-        res.status(400).json({ error: 'Expected { paymentPayload, paymentRequirements }' });
-        return;
-      }
-      await freshen();
-      const result = await serial(() => facilitator.settle(parsed.payload, parsed.requirements)).catch(
+      ),
+    settle: (parsed) =>
+      facilitator.settle(parsed.payload, parsed.requirements).catch(
         (error: unknown): SettleResponse => ({
           success: false,
           errorReason: 'unexpected_settle_error',
@@ -181,17 +163,8 @@ export async function startFacilitatorV2(options: StartFacilitatorV2Options): Pr
           transaction: '',
           network: parsed.requirements.network,
         }),
-      );
-      log.push({
-        endpoint: 'settle',
-        ok: result.success,
-        ...(result.errorReason ? { reason: result.errorReason } : {}),
-        ...(result.transaction ? { transaction: result.transaction } : {}),
-        ...(result.payer ? { payer: result.payer } : {}),
-      });
-      res.json(result);
-    }),
-  );
+      ),
+  });
 
   const server = await listenOnLoopback(app);
   return { url: server.url, address, log, stop: () => server.close() };
