@@ -10,6 +10,16 @@ import type { DecodeFailure } from './codec.js';
 /** Why a browser may see no header at all: CORS hides every response header a server does not expose. */
 const HIDDEN_BY_CORS = ` (in a browser, a cross-origin server must send Access-Control-Expose-Headers: ${PAYMENT_REQUIRED_HEADER}, or the header is hidden from the page)`;
 
+/**
+ * Challenges already read, by the exact header and body bytes and the limits they were read
+ * with: a server repeats the same 402 for a route, and reading it again (base64, strict JSON,
+ * schemas) would give the same frozen result. Only successes are kept; a few dozen at most.
+ */
+const readChallenges = new Map<string, Challenge>();
+const REMEMBERED_CHALLENGES = 64;
+/** Longest header + body (in characters and bytes) whose challenge is remembered. */
+const REMEMBERED_INPUT = 16 * 1024;
+
 /** Bounds for {@link readChallenge}. */
 export interface ReadChallengeLimits {
   /** Most bytes of 402 body read (default 64 KiB). */
@@ -57,6 +67,40 @@ export async function readChallenge(response: Response, url: string, limits: Rea
  * ```
  */
 export function interpretChallenge(
+  header: string | null,
+  body: BodyRead,
+  url: string,
+  limits: ReadChallengeLimits,
+  response?: () => Response,
+): Challenge {
+  const key = cacheKey(header, body, limits);
+  const known = key === undefined ? undefined : readChallenges.get(key);
+  if (known) {
+    // Most recently used last, so the oldest goes first.
+    readChallenges.delete(key!);
+    readChallenges.set(key!, known);
+    return known;
+  }
+  const challenge = readFresh(header, body, url, limits, response);
+  if (key !== undefined) {
+    readChallenges.set(key, challenge);
+    if (readChallenges.size > REMEMBERED_CHALLENGES) readChallenges.delete(readChallenges.keys().next().value as string);
+  }
+  return challenge;
+}
+
+/**
+ * The key of a challenge in the cache: everything its reading depends on, exactly (the body as
+ * one character per byte), or undefined when the input is too large to keep.
+ */
+function cacheKey(header: string | null, body: BodyRead, limits: ReadChallengeLimits): string | undefined {
+  const bytes = body.ok ? body.bytes : undefined;
+  if ((header?.length ?? 0) + (bytes?.byteLength ?? 0) > REMEMBERED_INPUT) return undefined;
+  const bodyKey = bytes ? String.fromCharCode.apply(null, bytes as unknown as number[]) : `!${body.ok ? '' : body.why}`;
+  return `${limits.maxHeaderBytes}|${limits.versions.join(',')}|${header === null ? '-' : `+${header}`}|${bodyKey}`;
+}
+
+function readFresh(
   header: string | null,
   body: BodyRead,
   url: string,

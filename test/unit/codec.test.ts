@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { getPayment, wrapFetch } from '../../src/index.js';
 import { decodeBase64Json, encodeBase64Json, parseJsonBytes } from '../../src/protocol/codec.js';
 import { challengeV2, paywall, useMswServer } from '../support/msw.js';
@@ -168,5 +168,26 @@ describe('UTF-8 on the wire', () => {
     expect(payment.resource).toEqual(resource);
     expect(payment.extensions).toEqual({ note: { text: 'Ωmega ✓' } });
     expect(getPayment(res)?.status).toBe('unknown');
+  });
+});
+
+describe('without Node Buffer (the browser path: TextEncoder, btoa, atob)', () => {
+  it('encodes and decodes the same bytes as the Buffer path', async () => {
+    vi.resetModules();
+    vi.stubGlobal('Buffer', undefined);
+    try {
+      const browser = await import('../../src/protocol/codec.js');
+      const values = [{ a: '>>>???' }, { text: `${'a'.repeat(0x8000 - 13)}€💸${'日本'.repeat(2_000)}` }, V3_JSON];
+      for (const value of values) {
+        const encoded = browser.encodeBase64Json(value);
+        expect(encoded).toBe(encodeBase64Json(value));
+        expect(browser.decodeBase64Json(encoded, 1 << 20)).toEqual(decodeBase64Json(encoded, 1 << 20));
+      }
+      expect(browser.decodeBase64Json('AAA', 100)).toMatchObject({ ok: false, failure: 'base64' });
+      expect(browser.decodeBase64Json('/w==', 100)).toMatchObject({ ok: false, failure: 'utf8' });
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
   });
 });

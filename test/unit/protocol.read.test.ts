@@ -1,7 +1,7 @@
 import { HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { getPayment, InvalidChallengeError, UnsupportedVersionError, wrapFetch, type WrapFetchOptions } from '../../src/index.js';
-import { readChallenge } from '../../src/protocol/read.js';
+import { interpretChallenge, readChallenge } from '../../src/protocol/read.js';
 import { encodeBase64Json } from '../../src/protocol/codec.js';
 import { challengeV2, paywall, useMswServer, type SeenRequest } from '../support/msw.js';
 import {
@@ -491,5 +491,31 @@ describe('versions', () => {
     const { p, signer } = serve(() => challengeV2(paymentRequiredV2()));
     await wrapFetch(fetch, signer, { versions: [2] })(URL_);
     expect(p.paid()).toHaveLength(1);
+  });
+});
+
+describe('a repeated challenge is read once', () => {
+  const limits = { maxBodyBytes: 65536, maxHeaderBytes: 16384, versions: [1, 2] as const };
+  const bytes = (text: string) => ({ ok: true as const, bytes: new TextEncoder().encode(text) as Uint8Array<ArrayBuffer> });
+
+  it('the same header and body give the same frozen challenge; a different body or limit reads afresh', () => {
+    const first = interpretChallenge(V2_HEADER, bytes('{}'), URL_, limits);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(interpretChallenge(V2_HEADER, bytes('{}'), URL_, limits)).toBe(first);
+    const otherBody = interpretChallenge(V2_HEADER, bytes('{"note":1}'), URL_, limits);
+    expect(otherBody).not.toBe(first);
+    expect(otherBody).toEqual(first);
+    expect(interpretChallenge(V2_HEADER, bytes('{}'), URL_, { ...limits, versions: [2] })).not.toBe(first);
+  });
+
+  it('a body that contradicts the header is refused even after the header alone was read', () => {
+    interpretChallenge(V2_HEADER, bytes(''), URL_, limits);
+    const other = { ...JSON.parse(V2_JSON), accepts: [{ ...JSON.parse(V2_JSON).accepts[0], amount: '999' }] };
+    expect(() => interpretChallenge(V2_HEADER, bytes(JSON.stringify(other)), URL_, limits)).toThrow(InvalidChallengeError);
+  });
+
+  it('a refusal is not remembered: the same bad header is refused each time', () => {
+    const bad = encodeBase64Json({ ...JSON.parse(V2_JSON), accepts: [{ ...JSON.parse(V2_JSON).accepts[0], amount: '1.5' }] });
+    for (let i = 0; i < 3; i++) expect(() => interpretChallenge(bad, bytes('{}'), URL_, limits)).toThrow(InvalidChallengeError);
   });
 });
