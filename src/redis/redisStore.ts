@@ -19,7 +19,13 @@ export interface RedisStoreOptions {
   readonly prefix?: string;
   /** Milliseconds after which an operation rejects, so the payment is refused (default 2,000). */
   readonly timeoutMs?: number;
-  /** Most records kept for the report, newest kept (default 10,000). Limits are unaffected. */
+  /**
+   * Most records `report()` returns, newest kept (default 10,000). Limits are unaffected.
+   * A soft bound in Redis: so that a reservation does not pay for evicting a record every time,
+   * the index may grow to `maxRecords + slack` records, slack being `floor(maxRecords / 64)`
+   * (at least 1, at most 1,000: 156 for the default), before the oldest are dropped down to
+   * `maxRecords` in one go; `report()` still returns at most the newest `maxRecords`.
+   */
   readonly maxRecords?: number;
   /** Seconds a reservation id is remembered, so that a retried reserve counts once (default 86,400). */
   readonly reservationTtlSeconds?: number;
@@ -122,7 +128,9 @@ export function redisStore(client: RedisScriptClient, options: RedisStoreOptions
       if (since !== undefined && !Number.isFinite(since)) throw new TypeError('redisStore: report since must be a finite number of ms');
       if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) throw new TypeError('redisStore: report limit must be a non-negative integer');
       if (limit === 0) return [];
-      const reply = await run(REPORT_SCRIPT, [keys.records, keys.report], [since === undefined ? '-inf' : String(since), limit === undefined ? '' : String(limit)]);
+      // Redis may hold a few more than maxRecords (evicted in batches): the newest maxRecords are the report.
+      const newest = Math.min(limit ?? maxRecords, maxRecords);
+      const reply = await run(REPORT_SCRIPT, [keys.records, keys.report], [since === undefined ? '-inf' : String(since), String(newest)]);
       if (!Array.isArray(reply)) throw new Error('redisStore: report got a malformed reply');
       return reply.map(parseSpendRecord);
     },

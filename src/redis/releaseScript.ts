@@ -3,7 +3,8 @@ import type { LuaScript } from './runScript.js';
 
 /**
  * Undoes a pending reservation: subtracts what it added from the buckets that still exist
- * (dropped buckets stay dropped), marks it released, and updates its report record. A no-op for
+ * (dropped buckets stay dropped) and from the running sums that count them (see
+ * `luaPrelude.ts`), marks it released, and updates its report record. A no-op for
  * unknown, settled or already released ids, and for reservations older than the pending TTL.
  *
  * KEYS: 1 reservation, 2 records. ARGV: 1 id, 2 pending TTL in ms.
@@ -29,18 +30,32 @@ local adds = cjson.decode(reservation[3])
 for _, add in ipairs(adds) do
   expectType(add[1], 'hash')
   decimal(add[3], 'reserved amount')
-  local current = redis.call('HGET', add[1], add[2])
-  if current then decimal(current, 'counter ' .. add[1] .. ' bucket ' .. add[2]) end
+  local got = redis.call('HMGET', add[1], add[2], RUNNING)
+  if got[1] then decimal(got[1], 'counter ' .. add[1] .. ' bucket ' .. add[2]) end
+  readRunning(add[1], got[2])
 end
 -- Everything was validated above, so the writes below cannot fail half way.
 for _, add in ipairs(adds) do
-  local current = redis.call('HGET', add[1], add[2])
-  if current then
-    current = decimal(current, 'bucket')
-    if cmpDec(current, add[3]) <= 0 then
+  local got = redis.call('HMGET', add[1], add[2], RUNNING)
+  if got[1] then
+    local current = decimal(got[1], 'bucket')
+    local amount = decimal(add[3], 'reserved amount')
+    local taken = amount
+    if cmpDec(current, amount) <= 0 then
+      taken = current
       redis.call('HDEL', add[1], add[2])
     else
-      redis.call('HSET', add[1], add[2], subDec(current, add[3]))
+      redis.call('HSET', add[1], add[2], subDec(current, amount))
+    end
+    -- The counter's running sum (if any) loses what left a bucket it counts.
+    local running = readRunning(add[1], got[2])
+    if running and tonumber(add[2]) >= running.oldest then
+      if cmpDec(running.sum, taken) < 0 then
+        redis.call('HDEL', add[1], RUNNING) -- not kept by these scripts: the next check scans
+      else
+        running.sum = subDec(running.sum, taken)
+        redis.call('HSET', add[1], RUNNING, encodeRunning(running))
+      end
     end
   end
 end

@@ -14,7 +14,14 @@ import type { LuaScript } from './runScript.js';
  *
  * Reply: `{'ok', timeMs}` (also for an id already reserved or settled: idempotent, THREATS H7),
  * or `{'exceeded', checkIndex, used}`; an error for a released id or a malformed key or value.
- * Every read and check happens before the first write, so an error changes nothing.
+ * Every read and check happens before the first write, so an error changes nothing (the only
+ * writes before it change no sum: deleting buckets no window within the grace counts, and moving
+ * the counters' running sums along).
+ *
+ * Its cost does not grow with the history: each counter is read through its running sum (see
+ * `luaPrelude.ts`), and report records are evicted in batches: the index may grow to
+ * `maxRecords + slack` (slack = `maxRecords / 64`, at least 1, at most 1,000), then the oldest
+ * are dropped down to `maxRecords` in one go, instead of one record per reservation.
  *
  * @example
  * ```ts
@@ -58,21 +65,32 @@ local record = cjson.decode(ARGV[2])
 local seqText = redis.call('GET', KEYS[4])
 if seqText then natural(seqText, 'report sequence') end
 
+-- The check. Buckets no window within the grace would count are deleted as they are passed, and
+-- the running sums moved (saved only with the writes below, or on refusal): neither changes a sum.
+local running = {}
 for i, check in ipairs(checks) do
-  local used = counterValue(check.key, check.width, check.span, nowSeconds, grace)
-  if cmpDec(addDec(used, check.amount), check.limit) > 0 then return { 'exceeded', tostring(i - 1), used } end
+  check.bucket = 0
+  if check.width > 0 then check.bucket = math.floor(nowSeconds / check.width) end
+  check.field = int(check.bucket)
+  local field = nil
+  if check.amount ~= '0' then field = check.field end
+  local used
+  used, running[check.key] = counterValue(check.key, check.width, check.span, nowSeconds, grace, field)
+  if cmpDec(addDec(used, check.amount), check.limit) > 0 then
+    for j = 1, i do saveRunning(checks[j].key, running[checks[j].key]) end
+    return { 'exceeded', tostring(i - 1), used }
+  end
 end
 
 -- Every key and value was validated above, so the writes below cannot fail half way.
 local adds = {}
 for _, check in ipairs(checks) do
   if check.amount ~= '0' then
-    local bucket = '0'
-    if check.width > 0 then bucket = int(math.floor(nowSeconds / check.width)) end
-    local current = redis.call('HGET', check.key, bucket) or '0'
-    redis.call('HSET', check.key, bucket, addDec(current, check.amount))
+    addToBucket(check.key, check.field, check.bucket, check.amount, running[check.key])
     if check.ttl > 0 and redis.call('TTL', check.key) < check.ttl then redis.call('EXPIRE', check.key, check.ttl) end
-    adds[#adds + 1] = { check.key, bucket, check.amount }
+    adds[#adds + 1] = { check.key, check.field, check.amount }
+  else
+    saveRunning(check.key, running[check.key])
   end
 end
 
@@ -85,11 +103,16 @@ record.status = 'reserved'
 redis.call('HSET', KEYS[2], id, cjson.encode(record))
 local seq = redis.call('INCR', KEYS[4])
 redis.call('ZADD', KEYS[3], int(nowMs), string.format('%016d', seq) .. ':' .. id)
+-- Records are evicted in batches: the index may hold up to maxRecords + slack records, then the
+-- oldest are dropped down to maxRecords in one go (one trim per slack + 1 reservations).
+local slack = math.max(1, math.min(1000, math.floor(maxRecords / 64)))
 local excess = redis.call('ZCARD', KEYS[3]) - maxRecords
-if excess > 0 then
+if excess > slack then
   local dropped = redis.call('ZRANGE', KEYS[3], 0, excess - 1)
   redis.call('ZREMRANGEBYRANK', KEYS[3], 0, excess - 1)
-  for _, member in ipairs(dropped) do redis.call('HDEL', KEYS[2], string.sub(member, 18)) end
+  local ids = {}
+  for j, member in ipairs(dropped) do ids[j] = string.sub(member, 18) end
+  for j = 1, #ids, 200 do redis.call('HDEL', KEYS[2], unpack(ids, j, math.min(j + 199, #ids))) end
 end
 return { 'ok', int(nowMs) }
 `,

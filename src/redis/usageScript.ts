@@ -3,7 +3,8 @@ import type { LuaScript } from './runScript.js';
 
 /**
  * Current value of some counters by the server's clock, with the same bucket rule as the
- * reserve script. Read-only: it prunes nothing.
+ * reserve script (through the counters' running sums, without storing them). Read-only: it
+ * prunes nothing and writes nothing.
  *
  * KEYS: one counter per check. ARGV: two per check: bucket width, span.
  * Reply: one decimal string per check.

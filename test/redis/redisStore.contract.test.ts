@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { beforeAll, describe } from 'vitest';
 import { redisStore, type RedisScriptClient } from '../../src/redis/index.js';
 import { describeSpendStore, type ContractClock } from '../support/storeContract.js';
-import { connectRedis } from '../support/redisClient.js';
-import { skipWithoutRedis, startRedisServer, type RedisServer } from '../support/redisServer.js';
+import { useRedisServer } from '../support/redisClient.js';
+import { skipWithoutRedis, type RedisServer } from '../support/redisServer.js';
 
 const TIME_CALL = "redis.call('TIME')";
 
@@ -32,14 +32,7 @@ function clockedClient(client: Redis, clock: ContractClock): RedisScriptClient {
 describe.skipIf(skipWithoutRedis('test/redis/redisStore.contract.test.ts'))('redisStore', () => {
   let server: RedisServer;
   let client: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    client = await connectRedis(server.url);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.close();
-  });
+  useRedisServer((started) => ({ server, client } = started));
   const prefix = () => `x402contract:${randomUUID()}:`;
 
   // As shipped: Redis reads its own clock (TIME), so the cases that move the clock are skipped.

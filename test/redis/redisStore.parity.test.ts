@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/redis/index.js';
 import { memoryStore, type CounterCheck, type CounterWindow, type SpendStore } from '../../src/index.js';
-import { connectRedis } from '../support/redisClient.js';
-import { skipWithoutRedis, startRedisServer, type RedisServer } from '../support/redisServer.js';
+import { useRedisServer } from '../support/redisClient.js';
+import { skipWithoutRedis, type RedisServer } from '../support/redisServer.js';
 
 /**
  * The Lua arithmetic against `src/budget/windows.ts` (through memoryStore): the same random
@@ -54,14 +54,7 @@ const utcDay = () => Math.floor(Date.now() / 86_400_000);
 // Skips (with a loud warning) only outside CI when redis-server is not installed; in CI a
 // missing redis-server makes beforeAll fail with what to install.
 describe.skipIf(skipWithoutRedis('test/redis/redisStore.parity.test.ts'))('redisStore arithmetic = windows.ts (vs memoryStore)', () => {
-  beforeAll(async () => {
-    server = await startRedisServer();
-    client = await connectRedis(server.url);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.close();
-  });
+  useRedisServer((started) => ({ server, client } = started));
 
   it('random reserve / retry / release / settle sequences give the same results, usage and report', async () => {
     await fc.assert(

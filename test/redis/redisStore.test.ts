@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { redisStore, type RedisScriptClient } from '../../src/redis/index.js';
 import { LUA_PRELUDE } from '../../src/redis/luaPrelude.js';
 import { RESERVE_SCRIPT } from '../../src/redis/reserveScript.js';
 import { REPORT_SCRIPT } from '../../src/redis/reportScript.js';
 import { CLOCK_JUMP_GRACE_SECONDS } from '../../src/budget/windows.js';
 import type { CounterCheck, ReserveRequest, SpendStore } from '../../src/index.js';
-import { connectRedis } from '../support/redisClient.js';
-import { skipWithoutRedis, startRedisServer, type RedisServer } from '../support/redisServer.js';
+import { connectRedis, useRedisServer } from '../support/redisClient.js';
+import { skipWithoutRedis, type RedisServer } from '../support/redisServer.js';
 
 const DAY: CounterCheck['window'] = { kind: 'rolling', seconds: 86400 };
 const TOTAL: CounterCheck['window'] = { kind: 'total' };
@@ -26,14 +26,7 @@ const fresh = () => `x402test:${randomUUID()}:`;
 // Skips (with a loud warning) only outside CI when redis-server is not installed; in CI a
 // missing redis-server makes beforeAll fail with what to install.
 describe.skipIf(skipWithoutRedis('test/redis/redisStore.test.ts'))('redisStore on a real redis-server', () => {
-  beforeAll(async () => {
-    server = await startRedisServer();
-    client = await connectRedis(server.url);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await server?.close();
-  });
+  useRedisServer((started) => ({ server, client } = started));
 
   describe('reserve, release, settle, usage', () => {
     it('reserves within the limit, refuses past it with the failing check and its usage', async () => {

@@ -1,4 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { startRedisServer, type RedisServer } from './redisServer.js';
 
 /**
  * An ioredis client configured as the docs advise for `redisStore` (give up rather than queue
@@ -12,4 +14,21 @@ export async function connectRedis(url: string, options: RedisOptions = {}): Pro
   client.on('error', () => undefined);
   await client.connect();
   return client;
+}
+
+/**
+ * Starts a private `redis-server` before the suite it is called in and connects a client
+ * ({@link connectRedis}); disconnects and stops it after. `ready` receives both once started.
+ */
+export function useRedisServer(ready: (started: { server: RedisServer; client: Redis }) => void): void {
+  let started: { server: RedisServer; client: Redis } | undefined;
+  beforeAll(async () => {
+    const server = await startRedisServer();
+    started = { server, client: await connectRedis(server.url) };
+    ready(started);
+  });
+  afterAll(async () => {
+    started?.client.disconnect();
+    await started?.server.close();
+  });
 }
