@@ -1,4 +1,4 @@
-import { getAddress, isAddress, type Address } from 'viem';
+import { isAddress, type Address } from 'viem';
 import { decodeBase64Json } from './protocol/codec.js';
 import { settleResponse } from './protocol/schemas.js';
 import { PAYMENT_RESPONSE_HEADER } from './protocol/v2.js';
@@ -67,7 +67,7 @@ export function readSettlement(headers: Headers, quote: Quote, payer: Address): 
   const s = parsed.data;
   const network = s.network === undefined ? undefined : (v1NetworkToCaip2(s.network) ?? s.network);
   if (network !== undefined && network !== quote.network) return { status: 'unknown' };
-  if (s.payer !== undefined && s.payer !== '' && (!isAddress(s.payer, { strict: false }) || getAddress(s.payer) !== payer)) {
+  if (s.payer !== undefined && s.payer !== '' && (!isAddress(s.payer, { strict: false }) || s.payer.toLowerCase() !== payer.toLowerCase())) {
     return { status: 'unknown' };
   }
   if (!s.success) return { status: 'failed', reason: inertText(s.errorReason ?? s.errorMessage ?? 'settlement failed', 200) };

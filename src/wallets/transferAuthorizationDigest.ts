@@ -1,4 +1,4 @@
-import { concatHex, domainSeparator, isAddress, keccak256, numberToHex, padHex, stringToHex, type Hex } from 'viem';
+import { domainSeparator, hexToBytes, isAddress, keccak256, stringToHex, type Hex } from 'viem';
 import type { TransferAuthorizationTypedData } from './types.js';
 
 /**
@@ -45,15 +45,24 @@ export function transferAuthorizationDigest(data: TransferAuthorizationTypedData
     const key = `${d.chainId}|${d.verifyingContract}|${d.name}|${d.version}`;
     let separator = separators.get(key);
     if (!separator) {
-      separator = domainSeparator({ domain: d });
+      separator = hexToBytes(domainSeparator({ domain: d }));
       // A handful of tokens in practice; bounded all the same.
       if (separators.size >= 256) separators.clear();
       separators.set(key, separator);
     }
-    const struct = keccak256(
-      concatHex([TRANSFER_TYPEHASH, padHex(m.from), padHex(m.to), uint256(m.value), uint256(m.validAfter), uint256(m.validBefore), m.nonce]),
-    );
-    return keccak256(concatHex(['0x1901', separator, struct]));
+    // hashStruct: the type hash, then the six fields as 32-byte words (addresses left-padded).
+    const words = new Uint8Array(7 * 32);
+    words.set(TRANSFER_TYPEHASH, 0);
+    writeHex(words, 32 + 12, m.from, 20);
+    writeHex(words, 64 + 12, m.to, 20);
+    if (!writeUint256(words, 96, m.value) || !writeUint256(words, 128, m.validAfter) || !writeUint256(words, 160, m.validBefore)) return undefined;
+    writeHex(words, 192, m.nonce, 32);
+    const message = new Uint8Array(2 + 32 + 32);
+    message[0] = 0x19;
+    message[1] = 0x01;
+    message.set(separator, 2);
+    message.set(keccak256(words, 'bytes'), 34);
+    return keccak256(message);
   } catch {
     // An odd shape, or a value out of the uint256 range: left to viem, which refuses it with its own error.
     return undefined;
@@ -61,6 +70,19 @@ export function transferAuthorizationDigest(data: TransferAuthorizationTypedData
 }
 
 const TRANSFER_FIELDS = 'address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce';
-const TRANSFER_TYPEHASH = keccak256(stringToHex(`TransferWithAuthorization(${TRANSFER_FIELDS})`));
-const separators = new Map<string, Hex>();
-const uint256 = (value: number | bigint) => numberToHex(value, { size: 32 });
+const TRANSFER_TYPEHASH = keccak256(stringToHex(`TransferWithAuthorization(${TRANSFER_FIELDS})`), 'bytes');
+/** Domain separators (bytes) by chain, contract, name and version. */
+const separators = new Map<string, Uint8Array>();
+const UINT256_MAX = (1n << 256n) - 1n;
+
+/** Writes the `size` bytes of a `0x`-prefixed hex string (of exactly that length, already checked) at `offset`. */
+function writeHex(into: Uint8Array, offset: number, hex: string, size: number): void {
+  for (let i = 0; i < size; i++) into[offset + i] = Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
+}
+
+/** Writes a uint256 as a big-endian 32-byte word at `offset`; false when the value is out of range. */
+function writeUint256(into: Uint8Array, offset: number, value: bigint): boolean {
+  if (value < 0n || value > UINT256_MAX) return false;
+  writeHex(into, offset, `0x${value.toString(16).padStart(64, '0')}`, 32);
+  return true;
+}
