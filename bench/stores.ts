@@ -16,10 +16,13 @@
  *
  * Filling the ledgers: the memory store pays its history through its own `reserve`/`settle`
  * with its clock moved along; the file store's files are written in its format by
- * `support/fileLedgerWriter.ts` (the store verifies the whole journal on its first operation,
- * which is timed and shown apart); Redis gets the keys its scripts would have left (counters
- * of the current windows, the last `maxRecords` records, the reservations not yet expired, the
- * sequence), checked against the store's own `usage()` before timing.
+ * `support/fileLedgerWriter.ts` (and fsynced); the store's first operation (which verifies the
+ * journal's last 256 KiB, or all of a shorter one) is timed and shown apart;
+ * Redis gets the keys its scripts would have left (counters of the current windows, the last
+ * `maxRecords` records, the reservations not yet expired, the sequence), checked against the
+ * store's own `usage()` before timing.
+ *
+ *   npx tsx bench/stores.ts [--quick] [--only memory|file|redis[,…]]
  */
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,7 +68,7 @@ const transactionOf = (i: number) => `0x${i.toString(16).padStart(64, '0')}`;
 interface Prepared {
   readonly size: number;
   readonly store: SpendStore;
-  /** How long filling took, and the first operation (the file store's full verification), ms. */
+  /** How long filling took, and the first operation (the file store's opening verification), ms. */
   readonly fillMs: number;
   readonly firstOpMs: number;
   close(): Promise<void>;
@@ -164,7 +167,7 @@ async function memoryStores(sizes: readonly number[]): Promise<Prepared[]> {
   return out;
 }
 
-/** The file store, its files written in its format; the first operation (full journal verification) is timed apart. */
+/** The file store, its files written in its format; the first operation (the opening verification) is timed apart. */
 async function fileStores(sizes: readonly number[]): Promise<Prepared[]> {
   const { node, ledgerWriter } = await loadAutopay();
   const dir = join(tmpdir(), `x402-autopay-bench-${process.pid}`);
@@ -178,7 +181,7 @@ async function fileStores(sizes: readonly number[]): Promise<Prepared[]> {
     const now = last + 60_000;
     const store = node.fileStore(path, { clock: () => now });
     const first = performance.now();
-    // The first operation of a store object verifies the whole journal: a read, timed apart.
+    // The first operation of a store object also verifies the journal's end: a read, timed apart.
     await store.usage(CHECKS);
     const firstOpMs = performance.now() - first;
     out.push({ size, store, fillMs, firstOpMs, close: () => rm(dir, { recursive: true, force: true }) });
@@ -186,7 +189,11 @@ async function fileStores(sizes: readonly number[]): Promise<Prepared[]> {
   return out;
 }
 
-/** What the Redis scripts leave behind after `size` payments `SPACING_MS` apart, the last at `lastMs`. */
+/**
+ * What the Redis scripts leave behind after `size` payments `SPACING_MS` apart, the last at
+ * `lastMs`, except the counters' running sums (as an older version would have left them): the
+ * first reservation, in the warm-up before any timing, scans each counter once and stores them.
+ */
 async function fillRedis(redis: Redis, prefix: string, size: number, lastMs: number, nowMs: number, maxRecords: number): Promise<void> {
   const timeOf = (i: number) => lastMs - (size - 1 - i) * SPACING_MS;
   const exec = async (pipeline: ReturnType<Redis['pipeline']>) => {
@@ -284,16 +291,33 @@ async function redisStores(sizes: readonly number[]): Promise<Prepared[] | strin
   return out;
 }
 
-/** Runs the three stores. `fileSizes` lets quick mode use a smaller file ledger (its first operation verifies every record). */
+/**
+ * Runs the three stores (or those named in `only`). `fileSizes` lets quick mode use a smaller
+ * file ledger.
+ */
 export async function runStores(
-  { sizes = SIZES, fileSizes = QUICK ? [10, 10_000, 100_000] : SIZES, rounds = QUICK ? 3 : 5 }: { sizes?: readonly number[]; fileSizes?: readonly number[]; rounds?: number } = {},
+  {
+    sizes = SIZES,
+    fileSizes = QUICK ? [10, 10_000, 100_000] : SIZES,
+    rounds = QUICK ? 3 : 5,
+    only,
+  }: { sizes?: readonly number[]; fileSizes?: readonly number[]; rounds?: number; only?: readonly string[] } = {},
 ): Promise<StoreResults[]> {
   const out: StoreResults[] = [];
-  out.push(await measure('memory', await memoryStores(sizes), { rounds, time: QUICK ? 100 : 200 }));
-  out.push(await measure('file', await fileStores(fileSizes), { rounds, time: QUICK ? 400 : 800 }));
-  const redis = await redisStores(sizes);
-  out.push(typeof redis === 'string' ? { store: 'redis', results: [], skipped: redis } : await measure('redis', redis, { rounds, time: QUICK ? 200 : 400 }));
+  const wanted = (store: string) => only === undefined || only.includes(store);
+  if (wanted('memory')) out.push(await measure('memory', await memoryStores(sizes), { rounds, time: QUICK ? 100 : 200 }));
+  if (wanted('file')) out.push(await measure('file', await fileStores(fileSizes), { rounds, time: QUICK ? 400 : 800 }));
+  if (wanted('redis')) {
+    const redis = await redisStores(sizes);
+    out.push(typeof redis === 'string' ? { store: 'redis', results: [], skipped: redis } : await measure('redis', redis, { rounds, time: QUICK ? 200 : 400 }));
+  }
   return out;
+}
+
+/** The stores named by `--only <store>[,<store>]` (repeatable) on the command line, or undefined for all. */
+export function onlyStores(argv: readonly string[] = process.argv): string[] | undefined {
+  const named = argv.flatMap((arg, i) => (arg === '--only' ? (argv[i + 1] ?? '').split(',') : arg.startsWith('--only=') ? arg.slice(7).split(',') : [])).filter((s) => s !== '');
+  return named.length > 0 ? named : undefined;
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -316,7 +340,7 @@ export function formatStores(all: readonly StoreResults[]): string {
         r === base ? '1.00×' : formatRatio(r.medianMs / base.medianMs),
         middle && r.size > middle.size ? formatRatio(r.medianMs / middle.medianMs) : '',
         String(r.samples),
-        `${(r.fillMs / 1000).toFixed(1)} s${r.firstOpMs > 0 ? ` + first op ${(r.firstOpMs / 1000).toFixed(1)} s` : ''}`,
+        `${(r.fillMs / 1000).toFixed(1)} s${r.firstOpMs > 0 ? ` + first op ${r.firstOpMs >= 1000 ? `${(r.firstOpMs / 1000).toFixed(1)} s` : formatDuration(r.firstOpMs)}` : ''}`,
       ]);
     }
   }
@@ -328,5 +352,6 @@ export function formatStores(all: readonly StoreResults[]): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(formatStores(await runStores()));
+  // `npx tsx bench/stores.ts [--quick] [--only file|memory|redis]`
+  console.log(formatStores(await runStores({ only: onlyStores() })));
 }

@@ -1,9 +1,21 @@
 import { open } from 'node:fs/promises';
 import { emptyLedgerState, type LedgerState } from '../budget/ledgerState.js';
 import { canonicalJson } from './canonicalJson.js';
-import { GENESIS_HASH, STATE_FORMAT, stateChecksum, type JournalLink } from './ledgerFileSchema.js';
+import { GENESIS_HASH, stateFileText, type JournalLink } from './ledgerFileSchema.js';
 import type { LedgerFiles } from './ledgerFiles.js';
+import type { LedgerProof, LedgerSnapshot } from './loadLedger.js';
+import { sha256Hex } from './sha256Hex.js';
 import { syncDirectory, writeFileAtomic } from './writeFileAtomic.js';
+
+/** The ledger after a change: its state, that state's canonical text, and the journal link once the lines are appended. */
+export interface LedgerChange {
+  readonly state: LedgerState;
+  /** `canonicalJson(state)` (already hashed into the last journal line: serialised once). */
+  readonly stateText: string;
+  readonly link: JournalLink;
+  /** The time of the last journal line, ms since the epoch (0 when there is none). */
+  readonly time: number;
+}
 
 /**
  * Makes a change to the ledger durable; the caller holds the lock and has verified the ledger
@@ -15,24 +27,29 @@ import { syncDirectory, writeFileAtomic } from './writeFileAtomic.js';
  *
  * @param files - the ledger's files.
  * @param before - whether the state file exists, and the journal link it records.
- * @param after - the new state and the journal link once `lines` are appended.
+ * @param after - the new state, its canonical text, and the journal link once `lines` are appended.
  * @param lines - the journal lines to append, each ending with a newline (may be empty).
  * @param now - the writer's clock, ms since the epoch (the state file's `writtenAt`).
+ * @returns the snapshot of the ledger as written, with the proof of the bytes written (so that
+ *   the next load by this store object compares them instead of verifying them again), when
+ *   there are lines.
  *
  * @example
  * ```ts
  * import { commitLedger } from './commitLedger.js';
- * await commitLedger(files, snapshot, { state, link }, [line], Date.now());
+ * const next = await commitLedger(files, snapshot, { state, stateText: canonicalJson(state), link }, [line], Date.now());
  * ```
  */
 export async function commitLedger(
   files: LedgerFiles,
   before: { readonly exists: boolean; readonly link: JournalLink },
-  after: { readonly state: LedgerState; readonly link: JournalLink },
+  after: LedgerChange,
   lines: readonly string[],
   now: number,
-): Promise<void> {
-  if (!before.exists) await writeState(files, emptyLedgerState(), { bytes: 0, records: 0, last: GENESIS_HASH, tail: 0 }, now);
+): Promise<LedgerSnapshot> {
+  if (!before.exists) {
+    await writeFileAtomic(files.state, stateFileText(canonicalJson(emptyLedgerState()), { bytes: 0, records: 0, last: GENESIS_HASH, tail: 0 }, now), files.temp);
+  }
   if (lines.length > 0) {
     const journal = await open(files.journal, 'a', 0o600);
     try {
@@ -43,10 +60,20 @@ export async function commitLedger(
     }
     if (before.link.bytes === 0) await syncDirectory(files.dir);
   }
-  await writeState(files, after.state, after.link, now);
-}
-
-async function writeState(files: LedgerFiles, state: LedgerState, link: JournalLink, now: number): Promise<void> {
-  const content = { format: STATE_FORMAT as typeof STATE_FORMAT, version: 1 as const, writtenAt: now, state, journal: link };
-  await writeFileAtomic(files.state, `${canonicalJson({ ...content, checksum: stateChecksum(content) })}\n`, files.temp);
+  const text = stateFileText(after.stateText, after.link, now);
+  await writeFileAtomic(files.state, text, files.temp);
+  const snapshot = { exists: true, state: after.state, stateText: after.stateText, link: after.link, completed: false };
+  const last = lines.at(-1);
+  // A state the schema would refuse (a clock before 1970) gets no proof: the next load verifies it, and fails.
+  if (last === undefined || now < 0) return snapshot;
+  let stateLatest = now;
+  for (const entry of Object.values(after.state.pending)) stateLatest = Math.max(stateLatest, entry.time);
+  const proof: LedgerProof = {
+    stateBytes: Buffer.from(text, 'utf8'),
+    tailBytes: Buffer.from(after.link.bytes > after.link.tail ? `\n${last}` : last, 'utf8'),
+    stateHash: sha256Hex(after.stateText),
+    stateLatest,
+    latest: Math.max(stateLatest, after.time),
+  };
+  return { ...snapshot, proof };
 }

@@ -1,6 +1,5 @@
-import type { LedgerState } from '../budget/ledgerState.js';
 import { canonicalJson } from './canonicalJson.js';
-import { ledgerStateHash, parseJournalRecord, recordHash, type JournalEvent, type JournalLink, type JournalRecord } from './ledgerFileSchema.js';
+import { parseJournalRecord, recordHash, type JournalEvent, type JournalLink, type JournalRecord } from './ledgerFileSchema.js';
 
 /**
  * Makes the next journal record after `link`: the event, its time, the hash of the state once
@@ -11,23 +10,23 @@ import { ledgerStateHash, parseJournalRecord, recordHash, type JournalEvent, typ
  * @param event - what changed.
  * @param link - the journal as it stands (last hash, record count, length).
  * @param time - when, ms since the epoch.
- * @param state - the ledger state with the event applied.
+ * @param stateHash - the hash of the ledger state with the event applied (`ledgerStateHash`).
  * @returns the record, its line (with the newline) and the journal link once it is appended.
  * @throws TypeError when the event cannot be recorded.
  *
  * @example
  * ```ts
  * import { createJournalRecord } from './createJournalRecord.js';
- * const { line, link: next } = createJournalRecord({ type: 'release', id }, link, clock(), state);
+ * const { line, link: next } = createJournalRecord({ type: 'release', id }, link, clock(), ledgerStateHash(state));
  * ```
  */
 export function createJournalRecord(
   event: JournalEvent,
   link: JournalLink,
   time: number,
-  state: LedgerState,
+  stateHash: string,
 ): { record: JournalRecord; line: string; link: JournalLink } {
-  const content = { ...event, seq: link.records + 1, time, prev: link.last, state: ledgerStateHash(state) } as Omit<JournalRecord, 'hash'>;
+  const content = { ...event, seq: link.records + 1, time, prev: link.last, state: stateHash } as Omit<JournalRecord, 'hash'>;
   const record = { ...content, hash: recordHash(content) } as JournalRecord;
   const text = canonicalJson(record);
   const check = parseJournalRecord(text);

@@ -5,5 +5,5 @@
  * @packageDocumentation
  */
 export * from '../index.js';
-export { fileStore, type FileStoreOptions } from './fileStore.js';
+export { fileStore, type FileStore, type FileStoreOptions } from './fileStore.js';
 export { FileLedgerError, type FileLedgerProblem } from './FileLedgerError.js';

@@ -93,12 +93,20 @@ const recordSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...common, type: z.literal('settle'), status: z.enum(['settled', 'failed', 'unknown']), transaction: z.optional(text) }),
 ]);
 
+/** A verified state file, and the canonical text of its `state` member (what journal records hash). */
+export interface ParsedStateFile {
+  readonly file: StateFile;
+  /** `canonicalJson(file.state)`, cut from the file's own text. */
+  readonly stateText: string;
+}
+
 /**
  * Parses the text of a state file: JSON in canonical form (one line and a newline), the
- * expected shape, and a checksum that matches.
+ * expected shape, and a checksum that matches. The file is serialised once here (the canonical
+ * check); the checksum and the state's text are then taken from the file's own text.
  *
  * @param text - the file's content.
- * @returns the state file, or why it is not acceptable.
+ * @returns the state file and its state's canonical text, or why it is not acceptable.
  *
  * @example
  * ```ts
@@ -107,12 +115,55 @@ const recordSchema = z.discriminatedUnion('type', [
  * if (!parsed.ok) throw new Error(parsed.why);
  * ```
  */
-export function parseStateFile(text: string): Parsed<StateFile> {
-  const parsed = parseCanonical(text.endsWith('\n') ? text.slice(0, -1) : '\u0000', stateFileSchema);
+export function parseStateFile(text: string): Parsed<ParsedStateFile> {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : '\u0000';
+  const parsed = parseCanonical(body, stateFileSchema);
   if (!parsed.ok) return parsed;
   const { checksum, ...content } = parsed.value;
-  if (stateChecksum(content) !== checksum) return { ok: false, why: 'its checksum does not match its content' };
-  return { ok: true, value: parsed.value as StateFile };
+  // `body` is canonical and `checksum` sorts before every other member: the content's canonical
+  // text is the body without that first member.
+  const first = `{"checksum":${JSON.stringify(checksum)},`;
+  const contentText = body.startsWith(first) ? `{${body.slice(first.length)}` : canonicalJson(content);
+  if (sha256Hex(contentText) !== checksum) return { ok: false, why: 'its checksum does not match its content' };
+  const head = `${first}"format":${JSON.stringify(STATE_FORMAT)},"journal":${canonicalJson(content.journal)},"state":`;
+  const tail = `,"version":1,"writtenAt":${canonicalJson(content.writtenAt)}}`;
+  const stateText = body.startsWith(head) && body.endsWith(tail) ? body.slice(head.length, body.length - tail.length) : canonicalJson(content.state);
+  return { ok: true, value: { file: parsed.value as StateFile, stateText } };
+}
+
+/**
+ * The text of a state file (canonical JSON and a newline) for a state given by its canonical
+ * text: what {@link parseStateFile} accepts, built without serialising the state again.
+ *
+ * @param stateText - `canonicalJson(state)`.
+ * @param journal - the journal link.
+ * @param writtenAt - the writer's clock, ms since the epoch.
+ * @returns the file's text.
+ *
+ * @example
+ * ```ts
+ * import { stateFileText } from './ledgerFileSchema.js';
+ * await writeFile(path, stateFileText(canonicalJson(state), link, Date.now()));
+ * ```
+ */
+export function stateFileText(stateText: string, journal: JournalLink, writtenAt: number): string {
+  const members: Record<string, string> = {
+    format: JSON.stringify(STATE_FORMAT),
+    journal: canonicalJson({ bytes: journal.bytes, last: journal.last, records: journal.records, tail: journal.tail }),
+    state: stateText,
+    version: '1',
+    writtenAt: canonicalJson(writtenAt),
+  };
+  const checksum = sha256Hex(canonicalMembers(members));
+  return `${canonicalMembers({ ...members, checksum: JSON.stringify(checksum) })}\n`;
+}
+
+/** A canonical JSON object from the canonical texts of its members. */
+function canonicalMembers(members: Record<string, string>): string {
+  return `{${Object.keys(members)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${members[key]}`)
+    .join(',')}}`;
 }
 
 /**
@@ -133,7 +184,12 @@ export function parseJournalRecord(line: string): Parsed<JournalRecord> {
   const parsed = parseCanonical(line, recordSchema);
   if (!parsed.ok) return parsed;
   const { hash: claimed, ...content } = parsed.value;
-  if (recordHash(content) !== claimed) return { ok: false, why: 'its hash does not match its content' };
+  // `line` is canonical and only the record itself has a "hash" member (always followed by
+  // another one): the content's canonical text is the line without it.
+  const member = `"hash":${JSON.stringify(claimed)},`;
+  const at = line.indexOf(member);
+  const contentText = at > 0 ? line.slice(0, at) + line.slice(at + member.length) : canonicalJson(content);
+  if (sha256Hex(contentText) !== claimed) return { ok: false, why: 'its hash does not match its content' };
   return { ok: true, value: parsed.value as JournalRecord };
 }
 
@@ -170,7 +226,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 function parseCanonical<T>(text: string, schema: z.ZodMiniType<T>): Parsed<T> {
   const parsed = parseStoredJson(text, schema);
   if (!parsed.ok) return parsed;
-  if (canonicalJson(JSON.parse(text)) !== text) return { ok: false, why: 'it is not in the canonical form this library writes' };
+  // The text must be exactly the canonical serialisation of the value returned (so hashes over it are hashes of that value).
+  if (canonicalJson(parsed.value) !== text) return { ok: false, why: 'it is not in the canonical form this library writes' };
   return parsed;
 }
 
@@ -184,5 +241,52 @@ function parseCanonical<T>(text: string, schema: z.ZodMiniType<T>): Parsed<T> {
  * ```
  */
 export function ledgerStateHash(state: LedgerState): string {
-  return sha256Hex(canonicalJson(state));
+  return sha256Hex(ledgerStateJson(state));
+}
+
+/**
+ * `canonicalJson(state)` for a ledger state, faster: the counters (most of a state) are written
+ * without the general recursion. Anything not of the shape this library builds (a bucket value
+ * that is not a string, a counter that is not a plain object, another member) goes through
+ * `canonicalJson`, so the text is always exactly `canonicalJson(state)`.
+ *
+ * @param state - the ledger state.
+ * @returns its canonical JSON text.
+ * @throws TypeError for a value JSON cannot hold exactly (as `canonicalJson`).
+ *
+ * @example
+ * ```ts
+ * import { ledgerStateJson } from './ledgerFileSchema.js';
+ * ledgerStateJson(emptyLedgerState()); // '{"counters":{},"pending":{},"version":1}'
+ * ```
+ */
+export function ledgerStateJson(state: LedgerState): string {
+  const general = () => canonicalJson(state);
+  const members = Object.keys(state);
+  if (members.length !== 3 || !plainObject(state) || !plainObject(state.counters) || !plainObject(state.pending) || state.version !== 1) return general();
+  const counters: string[] = [];
+  for (const key of Object.keys(state.counters).sort()) {
+    const buckets = state.counters[key];
+    if (buckets === undefined) continue;
+    if (!plainObject(buckets)) return general();
+    let entries = '';
+    for (const index of Object.keys(buckets).sort()) {
+      const value = buckets[index];
+      if (typeof value !== 'string') return general();
+      // Bucket indices and amounts are integers: nothing to escape (anything else is escaped).
+      const member = DIGITS.test(index) && DIGITS.test(value) ? `"${index}":"${value}"` : `${JSON.stringify(index)}:${JSON.stringify(value)}`;
+      entries = entries === '' ? member : `${entries},${member}`;
+    }
+    counters.push(`${JSON.stringify(key)}:{${entries}}`);
+  }
+  return `{"counters":{${counters.join(',')}},"pending":${canonicalJson(state.pending)},"version":1}`;
+}
+
+/** Strings JSON writes as they are, between quotes. */
+const DIGITS = /^-?[0-9]+$/;
+
+function plainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }

@@ -1,8 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { emptyLedgerState } from '../budget/ledgerState.js';
-import { canonicalJson } from './canonicalJson.js';
 import { corruptLedger } from './FileLedgerError.js';
-import { GENESIS_HASH, type JournalLink, type JournalRecord } from './ledgerFileSchema.js';
+import { GENESIS_HASH, ledgerStateJson, type JournalLink, type JournalRecord } from './ledgerFileSchema.js';
 import type { LedgerFiles } from './ledgerFiles.js';
 import type { LedgerSnapshot, VerifyOptions } from './loadLedger.js';
 import { MAX_LINE_BYTES, parseJournalLine } from './parseJournalLine.js';
@@ -17,7 +16,7 @@ import { replayEvent } from './replayEvent.js';
  * anywhere in the history. Lines appended after the snapshot are not read.
  *
  * @param files - the ledger's files.
- * @param snapshot - the state and link read under the lock.
+ * @param snapshot - the state (its canonical text) and the link, read under the lock.
  * @param options - clock and skew.
  * @param onRecord - called with each verified record, oldest first (e.g. to build a report).
  * @throws FileLedgerError (`corrupt`) on any doubt.
@@ -31,7 +30,7 @@ import { replayEvent } from './replayEvent.js';
  */
 export async function scanJournal(
   files: LedgerFiles,
-  snapshot: Pick<LedgerSnapshot, 'state' | 'link'>,
+  snapshot: Pick<LedgerSnapshot, 'stateText' | 'link'>,
   options: VerifyOptions,
   onRecord?: (record: JournalRecord) => void,
 ): Promise<void> {
@@ -82,5 +81,5 @@ export async function scanJournal(
   if (partialBytes > 0) fail(`the journal ends inside a record at byte ${link.bytes + partialBytes}, where the state file says a record ends: it was truncated or edited`);
   if (link.bytes !== expected.bytes) fail(`the journal is shorter than the state file says (${link.bytes} < ${expected.bytes} bytes): it was truncated`);
   if (link.records !== expected.records || link.last !== expected.last) fail('the journal does not end with the record the state file links to');
-  if (canonicalJson(state) !== canonicalJson(snapshot.state)) fail('the state file does not match what the journal adds up to: the state was edited');
+  if (ledgerStateJson(state) !== snapshot.stateText) fail('the state file does not match what the journal adds up to: the state was edited');
 }

@@ -2,9 +2,11 @@
  * THREATS H6: a corrupt or tampered file ledger is detected and fails closed. Each pattern edits
  * the files of a real ledger on disk, then a paid call must pay nothing: BudgetUnavailableError,
  * zero signatures, no payment header at the server. Every pattern is checked with a store object
- * opened after the edit (a process starting: the whole journal is verified); the patterns the
- * constant-size check of every operation sees are also checked on the store object that wrote
- * the ledger (a long-running process).
+ * opened after the edit (a process starting: it verifies the journal's last 256 KiB, so all of
+ * these short journals, replayed against the state); the patterns the constant-size check of
+ * every operation sees are also checked on the store object that wrote the ledger (a
+ * long-running process). Edits deeper than 256 KiB in a long journal are found by `report()` and
+ * `verify()`, not by payments: see `fileStore.history.test.ts`.
  */
 import { appendFile, copyFile, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import {
   readLines,
   readState,
   rehash,
+  rewriteChain,
   reserveRequest,
   seed,
   sha256,
@@ -167,21 +170,7 @@ const patterns: Pattern[] = [
   },
   {
     name: 'a journal line deleted, the chain re-hashed and the state link fixed (state left)',
-    edit: async (path) => {
-      const lines = (await readLines(path)).map((l) => JSON.parse(l));
-      const kept = lines.filter((r) => !(r.type === 'settle' && r.id === 'pay_a'));
-      let prev = '0'.repeat(64);
-      const rewritten = kept.map((record, i) => {
-        const next = rehash({ ...record, seq: i + 1, prev });
-        prev = next.hash;
-        return canonicalJson(next);
-      });
-      await writeLines(path, rewritten);
-      const state = await readState(path);
-      const text = rewritten.map((l) => `${l}\n`).join('');
-      state.journal = { bytes: Buffer.byteLength(text), records: rewritten.length, last: prev, tail: Buffer.byteLength(rewritten.at(-1)!) + 1 };
-      await writeState(path, state, true);
-    },
+    edit: async (path) => rewriteChain(path, (records) => records.filter((r) => !(r.type === 'settle' && r.id === 'pay_a'))),
     expected: /does not match what the journal adds up to/,
     live: false,
   },

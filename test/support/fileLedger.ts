@@ -84,6 +84,22 @@ export function rehash(record: any): any {
  * `budget_unavailable`, moneyMoved `no`), zero signatures, no payment header received.
  * Returns the store error (the cause).
  */
+/** Rewrites the journal with `change` applied to each parsed record, re-hashing the chain, and fixes the state's link (a careful tamperer). */
+export async function rewriteChain(path: string, change: (records: any[]) => any[]): Promise<void> {
+  const records = change((await readLines(path)).map((l) => JSON.parse(l)));
+  let prev = '0'.repeat(64);
+  const lines = records.map((record, i) => {
+    const next = rehash({ ...record, seq: i + 1, prev });
+    prev = next.hash;
+    return canonicalJson(next);
+  });
+  await writeLines(path, lines);
+  const state = await readState(path);
+  const text = lines.map((l) => `${l}\n`).join('');
+  state.journal = { bytes: Buffer.byteLength(text), records: lines.length, last: prev, tail: Buffer.byteLength(lines.at(-1)!) + 1 };
+  await writeState(path, state, true);
+}
+
 export async function expectNoPayment(server: ReturnType<typeof useMswServer>, store: SpendStore): Promise<FileLedgerError> {
   const p = paywall({ url: URL_, challenge: () => challengeV2(paymentRequiredV2()) });
   server.use(p.handler);
