@@ -11,6 +11,7 @@ import { attachPayment, readSettlement, sealPayment, type Payment, type Settleme
 import { unixSeconds } from './internal/clock.js';
 import { createCircuitBreaker, type BreakerTicket } from './internal/circuitBreaker.js';
 import { createPayeePins } from './internal/payeePins.js';
+import { createPricePins } from './internal/pricePins.js';
 import { transportAllowed } from './internal/transport.js';
 import { linkedDeadline } from './internal/deadline.js';
 import { redact } from './internal/redact.js';
@@ -65,6 +66,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   const breaker = createCircuitBreaker(hardening.breaker, options.clock);
   const allowedPayees = options.budget.payees?.allow;
   const pins = createPayeePins(hardening.pinPayees, (payTo) => allowedPayees?.includes(payTo.toLowerCase()) ?? false);
+  const prices = createPricePins(hardening.pinPrices);
   const creditedTransactions = new Set<string>();
   const prepayTerms = options.prepay ? createPrepayTerms(options.prepay, options.clock) : undefined;
   const emit = <K extends keyof typeof options.on>(name: K, event: Parameters<NonNullable<(typeof options.on)[K]>>[0]) => {
@@ -137,7 +139,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   }
 
   function policyCheck(q: Quote, replay: RequestReplay) {
-    return budget.check(q, replay.url) ?? pins.refusal(q);
+    return budget.check(q, replay.url) ?? pins.refusal(q) ?? prices.refusal(q, replay.method);
   }
 
   async function prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined> {
@@ -204,8 +206,18 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     let paymentId: string | undefined;
     try {
       await budget.approve(quote);
-      // Check and pin the payee in one synchronous step, right before signing.
-      unpin = pins.claim(quote);
+      // Check and pin the payee and the price in one synchronous step, right before signing.
+      const unpinPayee = pins.claim(quote);
+      try {
+        const unpinPrice = prices.claim(quote, replay.method);
+        unpin = () => {
+          unpinPrice();
+          unpinPayee();
+        };
+      } catch (error) {
+        unpinPayee();
+        throw error;
+      }
       const signed = await signExactEvm({
         quote,
         wallet,

@@ -29,4 +29,5 @@ export { ApprovalDeniedError } from './errors/ApprovalDeniedError.js';
 export { BudgetUnavailableError } from './errors/BudgetUnavailableError.js';
 export { CircuitOpenError } from './errors/CircuitOpenError.js';
 export { PayeeChangedError } from './errors/PayeeChangedError.js';
+export { PriceChangedError } from './errors/PriceChangedError.js';
 export { InsecureTransportError } from './errors/InsecureTransportError.js';

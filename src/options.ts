@@ -95,6 +95,13 @@ export interface WrapFetchOptions {
   readonly breaker?: { readonly threshold?: number; readonly coolDownMs?: number } | false;
   /** Pin the first payee each host was paid (default true): a later 402 naming another is refused (`payee_changed`) unless `budget.payees.allow` lists it. */
   readonly pinPayees?: boolean;
+  /**
+   * Pin the price each place (method + origin + path) was paid last (default off; THREATS B3,
+   * bait-and-switch): a later 402 there asking more than `maxRatio` times that price (default 2;
+   * same token or USD) is refused (`price_changed`), and a cheaper option of the same 402 is
+   * taken if there is one. `true` is `{ maxRatio: 2 }`.
+   */
+  readonly pinPrices?: boolean | { readonly maxRatio?: number };
   /** Also pay 402s that came over plain `http:` from hosts that are not loopback (default false: `insecure_transport`). */
   readonly allowInsecureHttp?: boolean;
   /**
@@ -130,7 +137,7 @@ export interface ResolvedOptions {
 const OPTION_NAMES = new Set([
   'budget', 'store', 'assets', 'on', 'maxAuthSeconds', 'versions', 'maxChallengeBytes', 'maxRequestBodyBytes', 'clock',
   // Hardening options (src/internal/hardeningOptions.ts).
-  'challengeTimeoutMs', 'paidRequestTimeoutMs', 'breaker', 'pinPayees', 'allowInsecureHttp',
+  'challengeTimeoutMs', 'paidRequestTimeoutMs', 'breaker', 'pinPayees', 'pinPrices', 'allowInsecureHttp',
   // Prepayment (src/prepayTerms.ts).
   'prepay',
 ]);

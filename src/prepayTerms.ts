@@ -1,3 +1,4 @@
+import { placeKey } from './internal/placeKey.js';
 import type { Challenge } from './protocol/challenge.js';
 import type { Quote } from './select.js';
 
@@ -72,12 +73,6 @@ export function createPrepayTerms(settings: ResolvedPrepay, clock: () => number)
       entries.delete(placeKey(method, url));
     },
   };
-}
-
-/** Origin + method + path: the query string and fragment do not matter; the host always does. */
-function placeKey(method: string, url: string): string {
-  const u = new URL(url);
-  return `${method.toUpperCase()} ${u.origin}${u.pathname}`;
 }
 
 /** Validates `options.prepay`; `false`/absent turns prepayment off. */

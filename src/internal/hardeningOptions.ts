@@ -1,4 +1,5 @@
 import type { BreakerSettings } from './circuitBreaker.js';
+import type { PricePinSettings } from './pricePins.js';
 
 /** The options of `wrapFetch` that bound what a hostile server can make the client do. */
 export interface HardeningOptions {
@@ -6,6 +7,7 @@ export interface HardeningOptions {
   readonly paidRequestTimeoutMs?: number;
   readonly breaker?: { readonly threshold?: number; readonly coolDownMs?: number } | false;
   readonly pinPayees?: boolean;
+  readonly pinPrices?: boolean | { readonly maxRatio?: number };
   readonly allowInsecureHttp?: boolean;
 }
 
@@ -19,6 +21,8 @@ export interface ResolvedHardening {
   readonly breaker: BreakerSettings | false;
   /** Whether the first payee of each host is pinned. */
   readonly pinPayees: boolean;
+  /** The price pins per place, or false when off (the default). */
+  readonly pinPrices: PricePinSettings | false;
   /** Whether plain-HTTP 402s from hosts that are not loopback may be paid. */
   readonly allowInsecureHttp: boolean;
 }
@@ -29,6 +33,7 @@ export const HARDENING_DEFAULTS = Object.freeze({
   paidRequestTimeoutMs: 120_000,
   breakerThreshold: 3,
   breakerCoolDownMs: 60_000,
+  pinPricesMaxRatio: 2,
 });
 
 /**
@@ -61,8 +66,23 @@ export function resolveHardening(options: HardeningOptions): ResolvedHardening {
     paidRequestTimeoutMs: integer(options.paidRequestTimeoutMs, 'paidRequestTimeoutMs', HARDENING_DEFAULTS.paidRequestTimeoutMs, 10, 3_600_000),
     breaker: resolvedBreaker,
     pinPayees: boolean(options.pinPayees, 'pinPayees', true),
+    pinPrices: resolvePinPrices(options.pinPrices),
     allowInsecureHttp: boolean(options.allowInsecureHttp, 'allowInsecureHttp', false),
   });
+}
+
+function resolvePinPrices(value: HardeningOptions['pinPrices'] | unknown): PricePinSettings | false {
+  if (value === undefined || value === false) return false;
+  if (value === true) return Object.freeze({ maxRatio: HARDENING_DEFAULTS.pinPricesMaxRatio });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('pinPrices', 'must be true, false or { maxRatio? }', value);
+  for (const key of Object.keys(value)) {
+    if (key !== 'maxRatio') fail(`pinPrices.${key}`, 'is not a pinPrices option', undefined);
+  }
+  const maxRatio = (value as { maxRatio?: unknown }).maxRatio ?? HARDENING_DEFAULTS.pinPricesMaxRatio;
+  if (typeof maxRatio !== 'number' || !Number.isFinite(maxRatio) || maxRatio < 1 || maxRatio > 1_000_000) {
+    fail('pinPrices.maxRatio', 'must be a number from 1 to 1000000', maxRatio);
+  }
+  return Object.freeze({ maxRatio: maxRatio as number });
 }
 
 function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {

@@ -1,6 +1,6 @@
 /**
  * THREATS.md §B — amount, unit and price tricks, against the hostile server.
- * B3 (price pin per route) is not built: see docs/security.md "Open gaps".
+ * B3 (price pin per place) is opt-in: `pinPrices`.
  */
 import { describe, expect, it } from 'vitest';
 import { PAY_TO } from '../support/challenges.js';
@@ -38,6 +38,49 @@ describe('B2 decimals lie (units come from the local asset table only)', () => {
     const c = h.client();
     const e = await h.expectRefused(c, () => c.paidFetch(h.url('/decimals18')), { code: 'budget_exceeded' });
     expect(e.requested).toBe('10000000000 USD');
+  });
+});
+
+describe('B3 bait-and-switch (opt-in pinPrices)', () => {
+  for (const version of VERSIONS) {
+    it(`${version}: paid 0.001 USD, then the same place asks 0.05 (under the cap) → REFUSE(price_changed); 0.002 is still paid`, async () => {
+      let amount = '1000';
+      h.server.route(API, '/bait', paywall((_q, res) => send402(version, res, challenge(version, [requirement(version, { amount })]))));
+      const c = h.client({ pinPrices: true });
+      expect((await c.paidFetch(h.url('/bait'))).status).toBe(200);
+      expectOneSignature(c, h, { to: PAY_TO, value: 1000n });
+      amount = '50000';
+      const e = await h.expectRefused(c, () => c.paidFetch(h.url('/bait')), { code: 'price_changed' });
+      expect(e).toMatchObject({ pinned: '0.001 USD', offered: '0.05 USD', maxRatio: 2 });
+      expect(e.place).toMatch(/^GET http:\/\/api\.hostile\.test:\d+\/bait$/);
+      amount = '2000';
+      expect((await c.paidFetch(h.url('/bait'))).status).toBe(200);
+      expect(c.signer.typed.map((t) => t.message['value'])).toEqual([1000n, 2000n]);
+    });
+  }
+
+  it('v2: the pin is per place: another path of the same host may ask more; maxRatio bounds it exactly', async () => {
+    let amount = '1000';
+    h.server.route(API, '/pinned', paywall((_q, res) => send402('v2', res, challenge('v2', [requirement('v2', { amount })]))));
+    h.server.route(API, '/other', paywall((_q, res) => send402('v2', res, challenge('v2', [requirement('v2', { amount: '50000' })]))));
+    const c = h.client({ pinPrices: { maxRatio: 1.5 } });
+    expect((await c.paidFetch(h.url('/pinned'))).status).toBe(200);
+    expect((await c.paidFetch(h.url('/other'))).status).toBe(200);
+    amount = '1501';
+    await h.expectRefused(c, () => c.paidFetch(h.url('/pinned')), { code: 'price_changed' });
+    amount = '1500';
+    expect((await c.paidFetch(h.url('/pinned'))).status).toBe(200);
+    expect(c.signer.typed.map((t) => t.message['value'])).toEqual([1000n, 50000n, 1500n]);
+  });
+
+  it('v2: without pinPrices (the default) the same bait is paid, bounded only by the caps', async () => {
+    let amount = '1000';
+    h.server.route(API, '/bait-off', paywall((_q, res) => send402('v2', res, challenge('v2', [requirement('v2', { amount })]))));
+    const c = h.client();
+    expect((await c.paidFetch(h.url('/bait-off'))).status).toBe(200);
+    amount = '50000';
+    expect((await c.paidFetch(h.url('/bait-off'))).status).toBe(200);
+    expect(c.signer.typed.map((t) => t.message['value'])).toEqual([1000n, 50000n]);
   });
 });
 

@@ -1,16 +1,17 @@
 /**
  * Unit tests of the hardening pieces (the hostile suite drives them end to end): strict JSON,
- * inert text, the transport rule, the payment identifier, the circuit breaker, payee pins, the
+ * inert text, the transport rule, the payment identifier, the circuit breaker, payee and price pins, the
  * body deadline, and the validation of the new options.
  */
 import { describe, expect, it } from 'vitest';
-import { CircuitOpenError, PayeeChangedError, wrapFetch } from '../../src/index.js';
+import { CircuitOpenError, PayeeChangedError, PriceChangedError, wrapFetch } from '../../src/index.js';
 import { parseStrictJson } from '../../src/internal/strictJson.js';
 import { inertText } from '../../src/internal/inert.js';
 import { isLoopbackHost, transportAllowed } from '../../src/internal/transport.js';
 import { attachPaymentIdentifier, newPaymentId, PAYMENT_ID_PATTERN } from '../../src/protocol/paymentIdentifier.js';
 import { createCircuitBreaker } from '../../src/internal/circuitBreaker.js';
 import { createPayeePins } from '../../src/internal/payeePins.js';
+import { createPricePins } from '../../src/internal/pricePins.js';
 import { readBody } from '../../src/protocol/readBody.js';
 import { resolveOptions } from '../../src/options.js';
 import { deepFreeze } from '../../src/internal/freeze.js';
@@ -156,6 +157,61 @@ describe('payee pins', () => {
   });
 });
 
+describe('price pins', () => {
+  const usdc = { decimals: 6, symbol: 'USDC' };
+  const token = { decimals: 18, symbol: 'TKN' };
+  const quote = (url: string, amount: bigint, asset: 'usd' | 'token' = 'usd') =>
+    ({
+      url,
+      amount,
+      network: 'eip155:8453',
+      asset: asset === 'usd' ? usdc : token,
+      option: { asset: asset === 'usd' ? '0xUSDC' : '0xTKN' },
+      usd: asset === 'usd' ? amount * 10n ** 30n : undefined,
+    }) as unknown as Quote;
+
+  it('refuses more than maxRatio times the last price of the place, exactly at the bound', () => {
+    const prices = createPricePins({ maxRatio: 2 });
+    prices.claim(quote('https://a.example/x?q=1', 1_000n), 'GET');
+    expect(prices.refusal(quote('https://a.example/x?q=2', 2_000n), 'get')).toBeUndefined();
+    const refused = prices.refusal(quote('https://a.example/x', 2_001n), 'GET');
+    expect(refused).toMatchObject({ code: 'price_changed' });
+    expect(refused!.error).toMatchObject({ place: 'GET https://a.example/x', pinned: '0.001 USD', offered: '0.002001 USD', maxRatio: 2, moneyMoved: 'no' });
+    expect(() => prices.claim(quote('https://a.example/x', 2_001n), 'GET')).toThrow(PriceChangedError);
+  });
+
+  it('is per place: another path, method or port is not pinned; the last price paid is the pin', () => {
+    const prices = createPricePins({ maxRatio: 2 });
+    prices.claim(quote('https://a.example/x', 1_000n), 'GET');
+    expect(prices.refusal(quote('https://a.example/y', 9_000n), 'GET')).toBeUndefined();
+    expect(prices.refusal(quote('https://a.example/x', 9_000n), 'POST')).toBeUndefined();
+    expect(prices.refusal(quote('https://a.example:8443/x', 9_000n), 'GET')).toBeUndefined();
+    prices.claim(quote('https://a.example/x', 2_000n), 'GET');
+    expect(prices.refusal(quote('https://a.example/x', 4_000n), 'GET')).toBeUndefined();
+    prices.claim(quote('https://a.example/x', 100n), 'GET');
+    expect(prices.refusal(quote('https://a.example/x', 201n), 'GET')).toMatchObject({ code: 'price_changed' });
+  });
+
+  it('compares only prices in one unit; a token price is shown in its own units', () => {
+    const prices = createPricePins({ maxRatio: 1.5 });
+    prices.claim(quote('https://a.example/x', 10n ** 18n, 'token'), 'GET');
+    expect(prices.refusal(quote('https://a.example/x', 10n ** 9n), 'GET')).toBeUndefined();
+    expect(prices.refusal(quote('https://a.example/x', 15n * 10n ** 17n, 'token'), 'GET')).toBeUndefined();
+    expect(prices.refusal(quote('https://a.example/x', 15n * 10n ** 17n + 1n, 'token'), 'GET')?.error).toMatchObject({ pinned: '1 TKN', offered: '1.500000000000000001 TKN' });
+  });
+
+  it('undo puts back the price pinned before; false pins nothing', () => {
+    const prices = createPricePins({ maxRatio: 2 });
+    prices.claim(quote('https://a.example/x', 1_000n), 'GET');
+    const undo = prices.claim(quote('https://a.example/x', 2_000n), 'GET');
+    undo();
+    expect(prices.refusal(quote('https://a.example/x', 3_000n), 'GET')).toMatchObject({ code: 'price_changed' });
+    const off = createPricePins(false);
+    off.claim(quote('https://a.example/x', 1n), 'GET');
+    expect(off.refusal(quote('https://a.example/x', 10n ** 9n), 'GET')).toBeUndefined();
+  });
+});
+
 describe('readBody', () => {
   it('gives up on a body that has not ended in time, and reports a broken stream', async () => {
     const slow = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new Uint8Array([1])) });
@@ -176,6 +232,7 @@ describe('the hardening options', () => {
       paidRequestTimeoutMs: 120_000,
       breaker: { threshold: 3, coolDownMs: 60_000 },
       pinPayees: true,
+      pinPrices: false,
       allowInsecureHttp: false,
     });
   });
@@ -191,8 +248,14 @@ describe('the hardening options', () => {
       [{ breaker: { treshold: 3 } }, /options\.breaker\.treshold is not a breaker option/],
       [{ pinPayees: 'no' }, /options\.pinPayees must be true or false/],
       [{ allowInsecureHttp: 1 }, /options\.allowInsecureHttp must be true or false/],
+      [{ pinPrices: 2 }, /options\.pinPrices must be true, false or \{ maxRatio\? \}/],
+      [{ pinPrices: { maxRatio: 0.5 } }, /options\.pinPrices\.maxRatio must be a number from 1/],
+      [{ pinPrices: { maxRatio: Number.NaN } }, /options\.pinPrices\.maxRatio/],
+      [{ pinPrices: { ratio: 2 } }, /options\.pinPrices\.ratio is not a pinPrices option/],
     ];
     for (const [options, message] of bad) expect(() => wrapFetch(fetch, testAccount, options as never), JSON.stringify(options)).toThrow(message);
+    expect(resolveOptions({ pinPrices: true }).hardening.pinPrices).toEqual({ maxRatio: 2 });
+    expect(resolveOptions({ pinPrices: { maxRatio: 1.5 } }).hardening.pinPrices).toEqual({ maxRatio: 1.5 });
     expect(resolveOptions({ breaker: false, pinPayees: false, allowInsecureHttp: true, challengeTimeoutMs: 100 }).hardening).toMatchObject({
       breaker: false,
       pinPayees: false,
