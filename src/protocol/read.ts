@@ -90,14 +90,16 @@ export function interpretChallenge(
 }
 
 /**
- * The key of a challenge in the cache: everything its reading depends on, exactly (the body as
- * one character per byte), or undefined when the input is too large to keep.
+ * The key of a challenge in the cache: everything its reading depends on, exactly and without
+ * ambiguity (the header length-prefixed, the body as one character per byte), or undefined when
+ * the input is too large to keep.
  */
 function cacheKey(header: string | null, body: BodyRead, limits: ReadChallengeLimits): string | undefined {
   const bytes = body.ok ? body.bytes : undefined;
   if ((header?.length ?? 0) + (bytes?.byteLength ?? 0) > REMEMBERED_INPUT) return undefined;
   const bodyKey = bytes ? String.fromCharCode.apply(null, bytes as unknown as number[]) : `!${body.ok ? '' : body.why}`;
-  return `${limits.maxHeaderBytes}|${limits.versions.join(',')}|${header === null ? '-' : `+${header}`}|${bodyKey}`;
+  // The header is length-prefixed, so no header and body can be cut differently into one key.
+  return `${limits.maxHeaderBytes}|${limits.versions.join(',')}|${header === null ? '-' : `${header.length}:${header}`}|${bodyKey}`;
 }
 
 function readFresh(

@@ -519,3 +519,13 @@ describe('a repeated challenge is read once', () => {
     for (let i = 0; i < 3; i++) expect(() => interpretChallenge(bad, bytes('{}'), URL_, limits)).toThrow(InvalidChallengeError);
   });
 });
+
+describe('the challenge cache key', () => {
+  it('cannot be forged by moving bytes between the header and the body', () => {
+    const limits = { maxBodyBytes: 65536, maxHeaderBytes: 16384, versions: [1, 2] as const };
+    const bytes = (text: string) => ({ ok: true as const, bytes: new TextEncoder().encode(text) as Uint8Array<ArrayBuffer> });
+    // A good header with the body 'x|{}' is remembered; then a broken header 'V2|x' with the body '{}'.
+    interpretChallenge(V2_HEADER, bytes('x|{}'), URL_, limits);
+    expect(() => interpretChallenge(`${V2_HEADER}|x`, bytes('{}'), URL_, limits)).toThrow(InvalidChallengeError);
+  });
+});
