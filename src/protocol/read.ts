@@ -13,7 +13,8 @@ const HIDDEN_BY_CORS = ` (in a browser, a cross-origin server must send Access-C
 /**
  * Challenges already read, by the exact header and body bytes and the limits they were read
  * with: a server repeats the same 402 for a route, and reading it again (base64, strict JSON,
- * schemas) would give the same frozen result. Only successes are kept: 32 at most, each of at most 8 KiB of input (some 512 KiB in all).
+ * schemas) would give the same frozen result. Only successes are kept: 32 at most, each of at
+ * most 8 KiB of input (some 512 KiB in all).
  */
 const readChallenges = new Map<string, Challenge>();
 const REMEMBERED_CHALLENGES = 32;
