@@ -56,7 +56,8 @@ const REMEMBERED_TRANSACTIONS = 10_000;
  * @example
  * ```ts
  * import { createEngine } from './engine.js';
- * const engine = createEngine(toWallet(account), resolveOptions({ budget: { perRequest: '0.05' } }));
+ * const options = resolveOptions({ budget: { perRequest: '0.05' } });
+ * const engine = createEngine(toWallet(account, options.assets), options);
  * const paid = await engine.pay(response402, replay, fetch);
  * ```
  */

@@ -47,7 +47,7 @@ export function wrapFetch(fetchImpl: typeof fetch, wallet: WalletInput, options?
     throw new TypeError(`wrapFetch: fetch must be a function (e.g. globalThis.fetch); got ${fetchImpl === null ? 'null' : typeof fetchImpl}.`);
   }
   const resolved = resolveOptions(options);
-  const engine = createEngine(toWallet(wallet), resolved);
+  const engine = createEngine(toWallet(wallet, resolved.assets), resolved);
   return Object.assign(payingFetch(engine, resolved, fetchImpl), { budget: budgetView(engine) }) as PaidFetch;
 }
 

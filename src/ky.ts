@@ -62,7 +62,7 @@ export type PaidKy = KyInstance & { readonly budget: BudgetView };
  */
 export function paymentHooks(wallet: WalletInput, options?: WrapFetchOptions): PaymentHooks {
   const resolved = resolveOptions(options);
-  const engine = createEngine(toWallet(wallet), resolved);
+  const engine = createEngine(toWallet(wallet, resolved.assets), resolved);
   /** Calls (keyed by the per-call ky `context` object) that have sent a payment header. */
   const paidCalls = new WeakSet<object>();
 

@@ -11,6 +11,7 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getPayment, wrapFetch, memoryStore } from '../../src/index.js';
 import { toWallet } from '../../src/wallets/toWallet.js';
+import { KNOWN_ASSETS } from '../../src/protocol/assets.js';
 import { CANARY_KEY, canaryAccount } from '../support/signers.js';
 import { PAY_TO } from '../support/challenges.js';
 import { API, recordingSigner, useHostile } from './harness.js';
@@ -126,7 +127,7 @@ describe('I1 the canary key appears nowhere', () => {
     expectNoKey('the wrapped fetch', paidFetch);
     expectNoKey('the budget view', paidFetch.budget);
     expectNoKey('the options', options);
-    expectNoKey('the wallet adapter', toWallet(canaryAccount));
+    expectNoKey('the wallet adapter', toWallet(canaryAccount, KNOWN_ASSETS));
     expectNoKey('the viem account', canaryAccount);
     expectNoKey('console', logged);
     expectNoKey('stdout/stderr', writes);

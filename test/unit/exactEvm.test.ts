@@ -7,6 +7,7 @@ import { selectQuote, type Quote } from '../../src/select.js';
 import { resolveOptions } from '../../src/options.js';
 import { signExactEvm, transferAuthorization, TRANSFER_WITH_AUTHORIZATION, VALID_AFTER_SKEW_SECONDS } from '../../src/schemes/exactEvm.js';
 import { toWallet } from '../../src/wallets/toWallet.js';
+import { KNOWN_ASSETS } from '../../src/protocol/assets.js';
 import { challengeV2, paywall, useMswServer } from '../support/msw.js';
 import {
   decodeHeader,
@@ -103,7 +104,7 @@ describe('PROTOCOL §9 V6: signing with a known key', () => {
     // V6 keeps V5's window (65 s, set by the spec's example), which no clock can produce: pin it.
     const typed = { ...built, message: { ...built.message, validAfter: V5_MESSAGE.validAfter, validBefore: V5_MESSAGE.validBefore } };
     expect(hashTypedData(typed)).toBe(V6_DIGEST);
-    expect(await toWallet(testAccount).signTypedData(typed)).toBe(V6_SIGNATURE);
+    expect(await toWallet(testAccount, KNOWN_ASSETS).signTypedData(typed)).toBe(V6_SIGNATURE);
     expect(await testAccount.signTypedData(typed)).toBe(V6_SIGNATURE);
     expect(await recoverTypedDataAddress({ ...typed, signature: V6_SIGNATURE })).toBe('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
   });
@@ -111,7 +112,7 @@ describe('PROTOCOL §9 V6: signing with a known key', () => {
   it('signExactEvm calls the wallet once and returns the payload with decimal strings', async () => {
     const quote = await v2VectorQuote();
     const signer = countingSigner();
-    const signed = await signExactEvm({ quote, wallet: toWallet(signer), from: testAccount.address, nowSeconds: 1740672689n, maxAuthSeconds: 300 });
+    const signed = await signExactEvm({ quote, wallet: toWallet(signer, KNOWN_ASSETS), from: testAccount.address, nowSeconds: 1740672689n, maxAuthSeconds: 300 });
     expect(signer.calls).toBe(1);
     expect(signed.validBefore).toBe(1740672749n);
     expect(signed.payload.authorization).toEqual({

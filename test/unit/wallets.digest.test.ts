@@ -10,6 +10,7 @@ import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount, toAccount }
 import { TRANSFER_WITH_AUTHORIZATION } from '../../src/schemes/exactEvm.js';
 import { transferAuthorizationDigest } from '../../src/wallets/transferAuthorizationDigest.js';
 import { toWallet } from '../../src/wallets/toWallet.js';
+import { KNOWN_ASSETS } from '../../src/protocol/assets.js';
 import type { TransferAuthorizationTypedData } from '../../src/wallets/types.js';
 
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString('hex')}` as Hex);
@@ -78,7 +79,7 @@ describe('local accounts sign the digest; other signers get signTypedData', () =
       let typedCalls = 0;
       const spied = { ...account, signTypedData: (async (args: never) => (typedCalls++, account.signTypedData(args))) as typeof account.signTypedData };
       const typed = { ...example(), message: { ...example().message, from: account.address } };
-      const signature = await toWallet(spied).signTypedData(typed);
+      const signature = await toWallet(spied, KNOWN_ASSETS).signTypedData(typed);
       expect(signature).toBe(await account.signTypedData(typed));
       expect(typedCalls).toBe(0);
     }
@@ -87,7 +88,7 @@ describe('local accounts sign the digest; other signers get signTypedData', () =
   it('typed data viem would refuse still goes to signTypedData, which refuses it', async () => {
     const account = privateKeyToAccount(generatePrivateKey());
     const typed = { ...example(), domain: { ...example().domain, verifyingContract: '0x036cbD53842c5426634e7929541eC2318f3dCF7e' as Address } };
-    await expect(toWallet(account).signTypedData(typed)).rejects.toThrow(/Address .* is invalid/);
+    await expect(toWallet(account, KNOWN_ASSETS).signTypedData(typed)).rejects.toThrow(/Address .* is invalid/);
   });
 
   it('a custom viem account (toAccount: a remote or custodial signer) gets signTypedData, never sign', async () => {
@@ -101,7 +102,7 @@ describe('local accounts sign the digest; other signers get signTypedData', () =
       signTypedData: async (args) => (calls.push('signTypedData'), inner.signTypedData(args as never)),
     });
     const typed = { ...example(), message: { ...example().message, from: inner.address } };
-    expect(await toWallet(custom).signTypedData(typed)).toBe(await inner.signTypedData(typed));
+    expect(await toWallet(custom, KNOWN_ASSETS).signTypedData(typed)).toBe(await inner.signTypedData(typed));
     expect(calls).toEqual(['signTypedData']);
   });
 });

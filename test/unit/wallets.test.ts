@@ -4,6 +4,8 @@ import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem
 import { baseSepolia } from 'viem/chains';
 import { getPayment, WalletError, wrapFetch, type WalletInput } from '../../src/index.js';
 import { toWallet } from '../../src/wallets/toWallet.js';
+import { KNOWN_ASSETS } from '../../src/protocol/assets.js';
+import { TRANSFER_WITH_AUTHORIZATION } from '../../src/schemes/exactEvm.js';
 import { challengeV2, paywall, useMswServer } from '../support/msw.js';
 import { decodeHeader, paymentRequiredV2, testAccount } from '../support/challenges.js';
 import { BASE_SEPOLIA_USDC_DOMAIN, countingSigner, fakeProvider, verifyWirePayload } from '../support/signers.js';
@@ -228,7 +230,7 @@ describe('wallet failures', () => {
 describe('the wallet only ever signs EIP-3009 transfers', () => {
   it('any other primary type is refused before the signer sees it', async () => {
     const signer = countingSigner();
-    const wallet = toWallet(signer);
+    const wallet = toWallet(signer, KNOWN_ASSETS);
     const permit = {
       domain: { name: 'USDC', version: '2', chainId: 84532, verifyingContract: '0x036CbD53842c5426634e7929541eC2318f3dCF7e' },
       types: { Permit: [{ name: 'owner', type: 'address' }] },
@@ -239,9 +241,33 @@ describe('the wallet only ever signs EIP-3009 transfers', () => {
     expect(signer.calls).toBe(0);
   });
 
+  it('only for a token of the table or the declared ones, with its own EIP-712 domain (THREATS C6)', async () => {
+    const signer = countingSigner();
+    const wallet = toWallet(signer, KNOWN_ASSETS);
+    const transfer = (domain: Record<string, unknown>) =>
+      ({
+        domain: { name: 'USDC', version: '2', chainId: 84532, verifyingContract: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', ...domain },
+        types: { TransferWithAuthorization: TRANSFER_WITH_AUTHORIZATION },
+        primaryType: 'TransferWithAuthorization',
+        message: { from: testAccount.address, to: '0x209693Bc6afc0C5328bA36FaF03C514EF312287C', value: 1n, validAfter: 0n, validBefore: 1n, nonce: `0x${'11'.repeat(32)}` },
+      }) as never;
+    for (const foreign of [
+      { verifyingContract: '0x1111111111111111111111111111111111111111' },
+      { chainId: 8453 },
+      { name: 'USD Coin' },
+      { version: '1' },
+      { verifyingContract: undefined },
+    ]) {
+      await expect(wallet.signTypedData(transfer(foreign)), JSON.stringify(foreign)).rejects.toThrow(/refusing to sign for .*not a known or declared token/);
+    }
+    expect(signer.calls).toBe(0);
+    await wallet.signTypedData(transfer({ verifyingContract: '0x036cbd53842c5426634e7929541ec2318f3dcf7e' }));
+    expect(signer.calls).toBe(1);
+  });
+
   it('toWallet picks the adapter by shape', () => {
-    expect(toWallet(testAccount).kind).toBe('account');
-    expect(toWallet(fakeProvider()).kind).toBe('eip1193');
-    expect(toWallet(createWalletClient({ transport: custom(fakeProvider()) })).kind).toBe('walletClient');
+    expect(toWallet(testAccount, KNOWN_ASSETS).kind).toBe('account');
+    expect(toWallet(fakeProvider(), KNOWN_ASSETS).kind).toBe('eip1193');
+    expect(toWallet(createWalletClient({ transport: custom(fakeProvider()) }), KNOWN_ASSETS).kind).toBe('walletClient');
   });
 });
