@@ -59,7 +59,7 @@ export function corruptLedger(path: string, what: string, cause?: unknown): File
     cause,
     message:
       `fileStore: the spend ledger ${path} failed verification: ${what}. Nothing is paid until an operator looks at it. ` +
-      `The files are never repaired automatically. To recover: stop the processes using it, keep ${path} and ${path}.journal for audit, ` +
-      `move both aside (this starts a fresh ledger that forgets what was spent in the current windows: lower the budget or wait out the window if unsure), and restart.`,
+      `The files are never repaired automatically. To recover: stop the processes using it, keep ${path} and ${path}.journal (and ${path}.quarantine, if any) for audit, ` +
+      `move them aside (this starts a fresh ledger that forgets what was spent in the current windows: lower the budget or wait out the window if unsure), and restart.`,
   });
 }

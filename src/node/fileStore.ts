@@ -1,11 +1,11 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { reserveIn, usageIn, type LedgerState } from '../budget/ledgerState.js';
 import type { SpendRecord, SpendStore } from '../budget/store.js';
 import { batchQueue } from './batchQueue.js';
 import { commitLedger } from './commitLedger.js';
 import { createJournalRecord } from './createJournalRecord.js';
 import { acquireFileLock } from './fileLock.js';
-import { corruptLedger } from './FileLedgerError.js';
+import { corruptLedger, FileLedgerError } from './FileLedgerError.js';
 import { ledgerStateJson, type JournalEvent, type JournalLink } from './ledgerFileSchema.js';
 import { ledgerFiles } from './ledgerFiles.js';
 import { loadLedger, type LedgerSnapshot, type VerifyOptions } from './loadLedger.js';
@@ -115,17 +115,20 @@ interface Operation {
  *
  * The budget is enforced from the state file, which every operation verifies: an edit of the
  * journal further back than its last 256 KiB changes only the history `report()` shows, so
- * payments go on, and the next `report()` or `verify()` throws. Call `verify()` once at startup
- * to have the whole history checked before the first payment.
+ * payments go on until the next `report()` or `verify()` finds it. That one throws and
+ * quarantines the ledger (`<path>.quarantine`, with the reason): from then on no process that
+ * uses it pays. Call `verify()` once at startup to have the whole history checked before the
+ * first payment.
  *
  * **Fails closed.** Truncated, edited, reordered, re-checksummed, foreign or future-dated files
  * (found when the list above says), a lock not obtained in time, or any file system error make
  * the operation throw a {@link FileLedgerError}; the client then pays nothing
  * (`budget_unavailable`). The files are never repaired, with one exception: whole, chained,
  * consistent records past the state's recorded end (a crash between the journal append and the
- * state write) are applied, so a `kill -9` never bricks the ledger. To recover from corruption, an operator stops the
- * processes, keeps the files for audit, moves `<path>` and `<path>.journal` aside (a fresh
- * ledger forgets what was spent in the current windows) and restarts.
+ * state write) are applied, so a `kill -9` never bricks the ledger. To recover from
+ * corruption, an operator stops the processes, keeps the files for audit, moves `<path>`,
+ * `<path>.journal` and a `<path>.quarantine` aside (a fresh ledger forgets what was spent in the
+ * current windows) and restarts.
  *
  * Missing files are a fresh, empty ledger; the directory is created with mode 0700 and the files
  * with 0600. The checksums and hash chain detect corruption and edits by anyone who does not
@@ -177,6 +180,41 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
   let lastSeen: JournalLink | undefined;
   /** The ledger as this store object last verified or wrote it: reused while the files are byte-identical. */
   let current: LedgerSnapshot | undefined;
+  /** What a verification of the whole journal by this store object found wrong: nothing is paid any more. */
+  let doubt: FileLedgerError | undefined;
+
+  /**
+   * A full verification (`report()`, `verify()`) found the ledger corrupt: from now on no
+   * operation of this store object, nor of any process that opens the ledger, pays, until an
+   * operator moves the files aside; `<path>.quarantine` says why for the other processes.
+   */
+  const quarantine = async (error: unknown): Promise<never> => {
+    if (error instanceof FileLedgerError && error.problem === 'corrupt') {
+      doubt = error;
+      // The finding alone, without the recovery advice every ledger error repeats.
+      const reason = /failed verification: ([\s\S]*?)\. Nothing is paid/.exec(error.message)?.[1] ?? error.message;
+      const note = `${JSON.stringify({ time: new Date(clock()).toISOString(), reason })}\n`;
+      await writeFile(files.quarantine, note, { mode: 0o600 }).catch(() => undefined);
+    }
+    throw error;
+  };
+
+  /** Refuses to go on while this or another process found the ledger corrupt (one read; usually ENOENT). */
+  const checkQuarantine = async () => {
+    if (doubt) throw doubt;
+    const note = await readFile(files.quarantine, 'utf8').catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (note === undefined) return;
+    let reason = note.slice(0, 300);
+    try {
+      reason = String((JSON.parse(note) as { reason?: unknown }).reason ?? reason).slice(0, 300);
+    } catch {
+      // A quarantine file that is not ours still stops every payment; its text is shown as it is.
+    }
+    throw corruptLedger(files.state, `a full verification found it corrupt and quarantined it (${files.quarantine}, to be moved aside with the other files): ${reason}`);
+  };
 
   const locked = async <T>(work: () => Promise<T>): Promise<T> => {
     await mkdir(files.dir, { recursive: true, mode: 0o700 });
@@ -213,6 +251,7 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
   const runBatch = async (batch: Operation[]) => {
     try {
       const outcomes = await locked(async () => {
+        await checkQuarantine();
         const snapshot = await loadLedger(files, verifyOptions(), current);
         checkContinuity(snapshot.link);
         if (!verified) {
@@ -323,7 +362,7 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
     },
     async verify() {
       const snapshot = await snapshotForScan();
-      await scanJournal(files, snapshot, verifyOptions());
+      await scanJournal(files, snapshot, verifyOptions()).catch(quarantine);
       verified = true;
       return { records: snapshot.link.records, bytes: snapshot.link.bytes };
     },
@@ -331,7 +370,7 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
       const snapshot = await snapshotForScan();
       const records = new Map<string, SpendRecord>();
       const keep = query.limit !== undefined && query.limit > 0 ? query.limit : Infinity;
-      await scanJournal(files, snapshot, verifyOptions(), (record) => {
+      const scanned = scanJournal(files, snapshot, verifyOptions(), (record) => {
         if (record.type === 'reserve') {
           if (records.has(record.id) || (query.since !== undefined && record.time < query.since)) return;
           records.set(record.id, { ...record.record, id: record.id, time: record.time, status: 'reserved' });
@@ -343,6 +382,7 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
         if (record.type === 'release') records.set(record.id, { ...current, status: 'released' });
         else records.set(record.id, record.transaction ? { ...current, status: record.status, transaction: record.transaction } : { ...current, status: record.status });
       });
+      await scanned.catch(quarantine);
       verified = true;
       const all = [...records.values()];
       return query.limit === undefined ? all : all.slice(-query.limit);

@@ -10,6 +10,8 @@ export interface LedgerFiles {
   readonly lock: string;
   /** The temporary file of atomic state writes, `<state>.tmp`. */
   readonly temp: string;
+  /** Written when a full verification found the ledger corrupt, `<state>.quarantine`: no process pays while it exists. */
+  readonly quarantine: string;
   /** The directory holding them all. */
   readonly dir: string;
 }
@@ -28,5 +30,5 @@ export interface LedgerFiles {
  */
 export function ledgerFiles(path: string): LedgerFiles {
   const state = resolve(path);
-  return { state, journal: `${state}.journal`, lock: `${state}.lock`, temp: `${state}.tmp`, dir: dirname(state) };
+  return { state, journal: `${state}.journal`, lock: `${state}.lock`, temp: `${state}.tmp`, quarantine: `${state}.quarantine`, dir: dirname(state) };
 }

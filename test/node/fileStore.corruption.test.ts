@@ -268,7 +268,7 @@ describe('a corrupt or tampered file ledger pays nothing', () => {
       const error = await expectNoPayment(server, fileStore(path));
       expect(error.problem).toBe('corrupt');
       expect(error.message).toMatch(pattern.expected);
-      expect(error.message).toContain('move both aside');
+      expect(error.message).toContain('move them aside');
       // A second try fails the same way: never repaired silently.
       await expectNoPayment(server, fileStore(path));
     });

@@ -88,15 +88,32 @@ describe('fileStore on a long history: what is verified when', () => {
     expect((await fileStore(path).verify()).records).toBe(records + 2);
   });
 
-  it('an old record with a broken hash, before the end the first operation reads: payments go on; report() and verify() refuse', async () => {
+  it('an old record with a broken hash, before the end the first operation reads: payments go on until report() finds it; then no process pays', async () => {
     const { path } = await longLedger();
     await breakHash(path, 1);
     // What the budget is enforced from (the state file, linked to the journal's last record) is intact.
     const store = fileStore(path);
+    const other = fileStore(path);
     await expectPayment(server, store);
+    await expectPayment(server, other);
     await expect(store.report()).rejects.toThrow(/record 2 \(at byte \d+\): its hash does not match/);
+    // Found: quarantined for this store object, for the other process, and for any opened later.
+    for (const s of [store, other, fileStore(path)]) await expectNoPayment(server, s);
+    await expect(fileStore(path).verify()).rejects.toThrow(/quarantined it .*record 2 \(at byte \d+\): its hash does not match/);
+    expect(JSON.parse(await readFile(`${path}.quarantine`, 'utf8')).reason).toMatch(/record 2/);
+    // The operator's recovery: every file of the ledger moved aside; a fresh ledger pays.
+    for (const suffix of ['', '.journal', '.quarantine']) await rename(`${path}${suffix}`, `${path}${suffix}.audit`);
+    await expectPayment(server, fileStore(path));
+  });
+
+  it('verify() finding an old edit quarantines the ledger just as report() does', async () => {
+    const { path } = await longLedger();
+    await breakHash(path, 1);
+    const store = fileStore(path);
+    await expectPayment(server, store);
     await expect(store.verify()).rejects.toThrow(/record 2 \(at byte \d+\): its hash does not match/);
-    await expect(fileStore(path).verify()).rejects.toThrow(/move both aside/);
+    await expectNoPayment(server, store);
+    await expectNoPayment(server, fileStore(path));
   });
 
   it('an old record deleted, the whole chain re-hashed and the state link fixed: payments go on; verify() finds that the journal does not add up to the state', async () => {
