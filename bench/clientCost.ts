@@ -38,6 +38,8 @@ export interface ClientCostResult {
   readonly cpuRatio: number;
   /** The transport alone (two plain requests, the 402 and a 200), measured in the same rotation, when asked for. */
   readonly floor?: ClientCost;
+  /** The same, the 200 answered as late as a settled payment, when asked for. */
+  readonly floorWait?: ClientCost;
   /** x402-autopay with opt-in prepay (a repeated paid call pays with its first request), when asked for. */
   readonly prepay?: ClientCost;
 }
@@ -52,17 +54,17 @@ export interface ClientCostSettings {
 
 /**
  * Measures both clients (already started, paying the same target), the order rotating round by
- * round; with `extra.floor`, also the transport alone, and with `extra.prepay`, x402-autopay
- * with opt-in prepay, in the same rotation.
+ * round; with `extra.floor`, also the transport alone (`extra.floorWait`: with a settlement's
+ * wait), and with `extra.prepay`, x402-autopay with opt-in prepay, in the same rotation.
  */
 export async function measureClientCost(
   transport: string,
   autopayClient: RemoteClient,
   referenceClient: RemoteClient,
   { rounds = QUICK ? 10 : 20, perRound = QUICK ? 10 : 15, warmup = QUICK ? 50 : 100 }: ClientCostSettings = {},
-  extra: { floor?: RemoteClient; prepay?: RemoteClient } = {},
+  extra: { floor?: RemoteClient; floorWait?: RemoteClient; prepay?: RemoteClient } = {},
 ): Promise<ClientCostResult> {
-  const clients = [autopayClient, referenceClient, ...(extra.prepay ? [extra.prepay] : []), ...(extra.floor ? [extra.floor] : [])];
+  const clients = [autopayClient, referenceClient, ...[extra.prepay, extra.floor, extra.floorWait].filter((c): c is RemoteClient => c !== undefined)];
   const walls = new Map<RemoteClient, number[]>(clients.map((c) => [c, []]));
   const cpus = new Map<RemoteClient, number[]>(clients.map((c) => [c, []]));
   const mains = new Map<RemoteClient, number[]>(clients.map((c) => [c, []]));
@@ -92,6 +94,7 @@ export async function measureClientCost(
     wallRatio: autopay.wallMs / reference.wallMs,
     cpuRatio: autopay.cpuMs / reference.cpuMs,
     ...(extra.floor ? { floor: cost(extra.floor) } : {}),
+    ...(extra.floorWait ? { floorWait: cost(extra.floorWait) } : {}),
     ...(extra.prepay ? { prepay: cost(extra.prepay) } : {}),
   };
 }
@@ -120,12 +123,16 @@ export function formatClientCost(result: ClientCostResult): string {
   const rows = [row(result.autopay), row(result.reference)];
   if (result.prepay) rows.push(row(result.prepay));
   if (result.floor) rows.push(row({ ...result.floor, name: 'transport alone: the 402 and a 200, nothing paid' }));
+  if (result.floorWait) rows.push(row({ ...result.floorWait, name: 'the same, the 200 as late as a settlement' }));
   return [
     table(['client', 'wall / paid request', 'process CPU / paid request', 'main thread CPU', 'requests'], rows),
     `x402-autopay / @x402/fetch: wall ${formatRatio(result.wallRatio)}, process CPU ${formatRatio(result.cpuRatio)}${main}`,
     ...(result.prepay ? [`x402-autopay with prepay / @x402/fetch: wall ${formatRatio(result.prepay.wallMs / result.reference.wallMs)}, process CPU ${formatRatio(result.prepay.cpuMs / result.reference.cpuMs)}`] : []),
     ...(result.floor
       ? [`the two HTTP exchanges alone cost ${formatRatio(result.floor.cpuMs / result.reference.cpuMs)} of the reference's CPU per paid request`]
+      : []),
+    ...(result.floorWait
+      ? [`with a settlement's wait before the 200, ${formatRatio(result.floorWait.cpuMs / result.reference.cpuMs)}: what any Node client spends before parsing or signing anything`]
       : []),
   ].join('\n');
 }
@@ -135,15 +142,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(formatClientCost(await runClientCost('in-process')));
   const server = await startPaidServerProcess();
   const floor = await startRemoteClient('floor', server.url);
+  const floorWait = await startRemoteClient('floorWait', server.url);
   const prepay = await startRemoteClient('prepay', server.url);
   try {
     console.log('\nofficial x402 v2 server in a child process, loopback HTTP:');
     const autopay = await startRemoteClient('autopay', server.url);
     const reference = await startRemoteClient('reference', server.url);
-    console.log(formatClientCost(await measureClientCost('http', autopay, reference, {}, { floor, prepay })));
+    console.log(formatClientCost(await measureClientCost('http', autopay, reference, {}, { floor, floorWait, prepay })));
     await Promise.all([autopay.stop(), reference.stop()]);
   } finally {
-    await Promise.all([floor.stop(), prepay.stop()]);
+    await Promise.all([floor.stop(), floorWait.stop(), prepay.stop()]);
     await server.stop();
   }
 }

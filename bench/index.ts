@@ -45,16 +45,17 @@ try {
   const autopay = await startRemoteClient('autopay', server.url);
   const reference = await startRemoteClient('reference', server.url);
   const floor = await startRemoteClient('floor', server.url);
+  const floorWait = await startRemoteClient('floorWait', server.url);
   const prepay = await startRemoteClient('prepay', server.url);
   try {
-    http = await measureClientCost('http', autopay, reference, {}, { floor, prepay });
-    await Promise.all([floor.stop(), prepay.stop()]);
+    http = await measureClientCost('http', autopay, reference, {}, { floor, floorWait, prepay });
+    await Promise.all([floor.stop(), floorWait.stop(), prepay.stop()]);
     console.log(formatClientCost(http));
     section('Throughput: paid calls in flight at once (same server, same clients)');
     throughput = await measureThroughput(autopay, reference);
     console.log(formatThroughput(throughput));
   } finally {
-    await Promise.all([autopay.stop(), reference.stop(), floor.stop(), prepay.stop()]);
+    await Promise.all([autopay.stop(), reference.stop(), floor.stop(), floorWait.stop(), prepay.stop()]);
   }
   const counts = await server.counts();
   if (counts.refused > 0) throw new Error(`the facilitator refused ${counts.refused} payments`);
@@ -105,6 +106,7 @@ console.log(
       ['wall time per paid request, in-process transport', formatRatio(inProcess.wallRatio)],
       ['wall time per paid request, HTTP', formatRatio(http.wallRatio)],
       ...(http.floor ? [['the HTTP exchanges alone (402 + 200, nothing paid) vs the reference\'s paid request, CPU', formatRatio(http.floor.cpuMs / http.reference.cpuMs)]] : []),
+      ...(http.floorWait ? [['the same, the 200 as late as a settlement, CPU', formatRatio(http.floorWait.cpuMs / http.reference.cpuMs)]] : []),
       ...throughput.map((t) => [`throughput with ${t.concurrency} paid call${t.concurrency > 1 ? 's' : ''} in flight`, formatRatio(t.ratio)]),
     ],
   ),

@@ -13,7 +13,7 @@ export interface RemoteClient {
 }
 
 /** The display names of the clients. */
-export const CLIENT_NAMES = { autopay: 'x402-autopay', prepay: 'x402-autopay, prepay: true', reference: '@x402/fetch', floor: 'two plain requests' } as const;
+export const CLIENT_NAMES = { autopay: 'x402-autopay', prepay: 'x402-autopay, prepay: true', reference: '@x402/fetch', floor: 'two plain requests', floorWait: 'two plain requests, the second answered as late as a settlement' } as const;
 
 /** Starts a client process paying `target` (a server URL, or `in-process` for the stub transport). */
 export async function startRemoteClient(which: keyof typeof CLIENT_NAMES, target: string): Promise<RemoteClient> {

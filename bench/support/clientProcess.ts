@@ -3,7 +3,7 @@
  * process CPU it reports is this client's alone: not the server's, and not the garbage of the
  * other client being collected during its turn.
  *
- *   node --import tsx bench/support/clientProcess.ts <autopay|prepay|reference|floor> <server URL | in-process>
+ *   node --import tsx bench/support/clientProcess.ts <autopay|prepay|reference|floor|floorWait> <server URL | in-process>
  *
  * Messages in: `{ id, op: 'sequential', count }` (paid requests one after the other: wall time of
  * each, process CPU of all) and `{ id, op: 'concurrent', count, concurrency }` (count paid
@@ -50,6 +50,13 @@ function since(start: number | undefined): number | undefined {
   return start === undefined || end === undefined ? undefined : end - start;
 }
 
+/**
+ * How long the bench server's paid answer takes beyond a plain one (the official middleware
+ * verifying and settling through the verifying facilitator): about 9 ms on a 2-core machine,
+ * the paid request's median wall time minus the plain exchanges'.
+ */
+const SETTLEMENT_WAIT_MS = 9;
+
 const [which, target] = process.argv.slice(2);
 const account = privateKeyToAccount(generatePrivateKey());
 const inProcess = target === 'in-process';
@@ -58,16 +65,18 @@ const transport = inProcess ? stubPaidServerFetch({ payTo: STUB_PAY_TO, usdc: ST
 const client =
   which === 'reference'
     ? referenceClient(account, transport)
-    : which === 'floor'
-      ? transportFloor(transport)
+    : which === 'floor' || which === 'floorWait'
+      ? transportFloor(transport, which === 'floorWait' ? SETTLEMENT_WAIT_MS : 0)
       : await autopayClient(account, transport, { prepay: which === 'prepay' });
 
 /**
  * Not a paying client: the two HTTP exchanges every client makes for a paid request (the 402,
- * then a 200), with nothing signed, parsed or checked. What the transport alone costs.
+ * then a 200), with nothing signed, parsed or checked. What the transport alone costs; with
+ * `waitMs`, the 200 comes that much later, as a settled payment's does (a Node client spends CPU
+ * while it waits, too).
  */
-function transportFloor(transportFetch: typeof fetch) {
-  const free = inProcess ? url : url.replace(/\/weather$/, '/free');
+function transportFloor(transportFetch: typeof fetch, waitMs: number) {
+  const free = inProcess ? url : url.replace(/\/weather$/, waitMs > 0 ? `/free?delayMs=${waitMs}` : '/free');
   return {
     name: 'two plain requests',
     fetch: (async (input: RequestInfo | URL) => {

@@ -97,7 +97,7 @@ export function twoOptionsBody(version: 1 | 2): Record<string, unknown> {
  * - `GET /weather` → `{ report: {...} }`
  * - `POST /echo` → `{ received: <request JSON body> }`
  * - `GET /two-options` → `{ report: {...}, paidWith: "one of two options" }`
- * - `GET /free` → `{ free: true }` (never paid)
+ * - `GET /free` → `{ free: true }` (never paid); `?delayMs=N` (0 to 1,000) answers N ms later
  * - `GET /premium` → `{ premium: {...} }`
  *
  * @param app - The express app.
@@ -113,8 +113,11 @@ export function installResourceHandlers(app: Express, version: 1 | 2): void {
   app.get('/two-options', (_req, res) => {
     res.json(twoOptionsBody(version));
   });
-  app.get('/free', (_req, res) => {
-    res.json({ free: true, x402Version: version });
+  app.get('/free', (req, res) => {
+    const delayMs = Math.min(1_000, Math.max(0, Number.parseInt(String(req.query['delayMs'] ?? '0'), 10) || 0));
+    const answer = () => res.json({ free: true, x402Version: version });
+    if (delayMs > 0) setTimeout(answer, delayMs);
+    else answer();
   });
   app.get('/premium', (_req, res) => {
     res.json({ premium: { forecastDays: 14, confidence: 0.99 }, x402Version: version });
