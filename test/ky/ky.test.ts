@@ -3,9 +3,10 @@ import { HttpResponse, delay, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { BudgetExceededError, getPayment, PaymentRejectedError, type PaymentEvent } from '../../src/index.js';
 import { paymentHooks, withPayment } from '../../src/ky.js';
-import { challengeV1, challengeV2, paywall, useMswServer, type SeenRequest } from '../support/msw.js';
-import { decodeHeader, paymentRequiredV1, paymentRequiredV2, settlementHeader, testAccount, V4_TX } from '../support/challenges.js';
+import { challengeV2, paywall, useMswServer, type SeenRequest } from '../support/msw.js';
+import { paymentRequiredV2, settlementHeader, testAccount, V4_TX } from '../support/challenges.js';
 import { countingSigner } from '../support/signers.js';
+import { expectOnePaidRetry, versionWall } from '../support/versionWall.js';
 import { rejectionOf } from '../support/secrets.js';
 
 const server = useMswServer();
@@ -15,23 +16,7 @@ const OTHER = 'https://api.example.com/free-data';
 const fastRetry = { limit: 2, delay: () => 5 } as const;
 
 /** A paywall speaking v1 or v2; `paid` answers the paid request. */
-function wall(version: 1 | 2 = 2, paid?: (seen: SeenRequest) => Response | Promise<Response>) {
-  const p = paywall({
-    url: URL_,
-    challenge: () => (version === 2 ? challengeV2(paymentRequiredV2()) : challengeV1(paymentRequiredV1())),
-    ...(paid ? { paid } : {}),
-  });
-  server.use(p.handler);
-  return p;
-}
-
-function expectOnePaidRetry(seen: SeenRequest[], version: 1 | 2 = 2) {
-  expect(seen).toHaveLength(2);
-  expect(seen[0]!.paid).toBe(false);
-  expect(seen[1]!.paid).toBe(true);
-  const name = version === 2 ? 'payment-signature' : 'x-payment';
-  expect(decodeHeader(seen[1]!.headers[name]!).x402Version).toBe(version);
-}
+const wall = (version: 1 | 2 = 2, paid?: (seen: SeenRequest) => Response | Promise<Response>) => versionWall(server, URL_, version, paid);
 
 const settled = () =>
   settlementHeader({ success: true, transaction: V4_TX, network: 'eip155:84532', payer: testAccount.address });

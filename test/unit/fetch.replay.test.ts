@@ -1,32 +1,17 @@
 import { HttpResponse, delay } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { getPayment, RequestBodyTooLargeError, SettlementUnknownError, wrapFetch } from '../../src/index.js';
-import { challengeV1, challengeV2, paywall, parseFormData, useMswServer, type SeenRequest } from '../support/msw.js';
-import { decodeHeader, paymentRequiredV1, paymentRequiredV2 } from '../support/challenges.js';
+import { challengeV2, paywall, parseFormData, useMswServer } from '../support/msw.js';
+import { decodeHeader, paymentRequiredV2 } from '../support/challenges.js';
 import { countingSigner } from '../support/signers.js';
+import { expectOnePaidRetry, versionWall } from '../support/versionWall.js';
 import { rejectionOf } from '../support/secrets.js';
 
 const server = useMswServer();
 const URL_ = 'https://api.example.com/premium-data';
 
 /** A paywall speaking v1 or v2 on every method. */
-function wall(version: 1 | 2 = 2) {
-  const p = paywall({
-    url: URL_,
-    challenge: () => (version === 2 ? challengeV2(paymentRequiredV2()) : challengeV1(paymentRequiredV1())),
-  });
-  server.use(p.handler);
-  return p;
-}
-
-/** Checks the exchange was: one unpaid request, then exactly one paid one with the right header. */
-function expectOnePaidRetry(seen: SeenRequest[], version: 1 | 2 = 2) {
-  expect(seen).toHaveLength(2);
-  expect(seen[0]!.paid).toBe(false);
-  expect(seen[1]!.paid).toBe(true);
-  const name = version === 2 ? 'payment-signature' : 'x-payment';
-  expect(decodeHeader(seen[1]!.headers[name]!).x402Version).toBe(version);
-}
+const wall = (version: 1 | 2 = 2) => versionWall(server, URL_, version);
 
 function bytesOf(text: string): Uint8Array {
   return new TextEncoder().encode(text);
