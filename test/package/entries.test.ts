@@ -2,19 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dist, distGraph } from '../support/distGraph.js';
 
-const dist = join(import.meta.dirname, '../../dist');
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
 const NODE_BUILTIN = /(?:from\s*|import\(\s*|require\(\s*)["'](node:[^"']+|fs|path|os|crypto|http|https|net|tls|stream|buffer|util|child_process|worker_threads)["']/;
-
-/** Every file an entry loads, following relative imports through the shared chunks. */
-function graph(file: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(file)) return seen;
-  seen.add(file);
-  const text = readFileSync(join(dist, file), 'utf8');
-  for (const match of text.matchAll(/(?:from\s*|import\(\s*|require\(\s*)["']\.\/([^"']+)["']/g)) graph(match[1]!, seen);
-  return seen;
-}
 
 describe('built package (npm run build first)', () => {
   it('declares ESM, CJS and types for ., ./node and ./browser, with the other platform mapped to null', () => {
@@ -33,7 +24,7 @@ describe('built package (npm run build first)', () => {
   });
 
   it.each(['index.js', 'browser.js', 'ky.js', 'index.cjs', 'browser.cjs', 'ky.cjs'])('%s pulls in no Node built-in', (entry) => {
-    for (const file of graph(entry)) {
+    for (const file of distGraph(entry)) {
       expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(NODE_BUILTIN);
     }
   });
@@ -45,7 +36,7 @@ describe('built package (npm run build first)', () => {
       const holders = files.filter((f) => marker.test(readFileSync(join(dist, f), 'utf8')));
       expect(holders, String(marker)).toHaveLength(1);
       expect(holders[0], String(marker)).toMatch(/^chunk-/);
-      for (const entry of ['index.js', 'node.js', 'browser.js', 'ky.js']) expect(graph(entry).has(holders[0]!), `${entry} loads ${marker}`).toBe(true);
+      for (const entry of ['index.js', 'node.js', 'browser.js', 'ky.js']) expect(distGraph(entry).has(holders[0]!), `${entry} loads ${marker}`).toBe(true);
     }
   });
 

@@ -2,18 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dist, distGraph } from '../support/distGraph.js';
 
-const dist = join(import.meta.dirname, '../../dist');
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
-
-/** Every file an entry loads, following relative imports through the shared chunks. */
-function graph(file: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(file)) return seen;
-  seen.add(file);
-  const text = readFileSync(join(dist, file), 'utf8');
-  for (const match of text.matchAll(/(?:from\s*|import\(\s*|require\(\s*)["']\.\/([^"']+)["']/g)) graph(match[1]!, seen);
-  return seen;
-}
 
 describe('built x402-autopay/redis (npm run build first)', () => {
   it('is a Node-only entry with ESM, CJS and types, and ioredis an optional peer', () => {
@@ -28,7 +19,7 @@ describe('built x402-autopay/redis (npm run build first)', () => {
   });
 
   it.each(['redis.js', 'redis.cjs'])('%s never loads ioredis (the client is passed in)', (entry) => {
-    for (const file of graph(entry)) {
+    for (const file of distGraph(entry)) {
       expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(/(?:from\s*|import\(\s*|require\(\s*)["']ioredis["']/);
     }
   });
