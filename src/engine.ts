@@ -6,7 +6,7 @@ import { encodePaymentV1, X_PAYMENT_HEADER } from './protocol/v1.js';
 import { encodePaymentV2, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER } from './protocol/v2.js';
 import { attachPaymentIdentifier, newPaymentId } from './protocol/paymentIdentifier.js';
 import { selectQuote, type Quote } from './select.js';
-import { signExactEvm } from './schemes/exactEvm.js';
+import { signExactEvm, type AuthorizationRef } from './schemes/exactEvm.js';
 import { attachPayment, readSettlement, sealPayment, type Payment, type Settlement } from './receipt.js';
 import { unixSeconds } from './internal/clock.js';
 import { createCircuitBreaker, type BreakerTicket } from './internal/circuitBreaker.js';
@@ -203,7 +203,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     };
     let header: { name: string; value: string } | undefined;
     let signature = '';
-    let validBefore = 0n;
+    let authorization: AuthorizationRef | undefined;
     let paymentId: string | undefined;
     try {
       await budget.approve(quote);
@@ -228,7 +228,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       }).catch((cause: unknown) => {
         throw new WalletError({ url, operation: 'sign', cause });
       });
-      validBefore = signed.validBefore;
+      authorization = signed.authorization;
       signature = signed.payload.signature;
       if (challenge.version === 2) {
         // One id per logical request, added to a copy: the frozen challenge is never changed.
@@ -273,7 +273,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       ticket.failed();
       await record('unknown');
       const reason = deadline.timedOut ? 'timeout' : replay.signal?.aborted ? 'aborted' : 'network';
-      throw new SettlementUnknownError({ url, quote, validBefore, paymentId, reason, cause });
+      throw new SettlementUnknownError({ url, quote, authorization, paymentId, reason, cause });
     }
     deadline.clear();
 
@@ -287,7 +287,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         if (creditedTransactions.size > REMEMBERED_TRANSACTIONS) creditedTransactions.delete(creditedTransactions.values().next().value as string);
       }
     }
-    const payment = toPayment(quote, payer, settlement, paymentId, args.prepaid, args.refusedPrepayment);
+    const payment = toPayment(quote, payer, authorization, settlement, paymentId, args.prepaid, args.refusedPrepayment);
     if (paid.status === 402 && args.prepaid) {
       // The server did not take the prepayment (price changed, or no prepayment accepted): forget
       // the terms and pay this call the usual way, within the budget; the receipt reports both.
@@ -299,7 +299,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       } catch (error) {
         if (!isX402Error(error) || error.moneyMoved === 'maybe') throw error;
         // Nothing more was paid, but the prepayment was sent: say that money may have moved.
-        throw new PaymentRejectedError({ url, reason: `prepayment refused; paying again was not possible (${error.code})`, response: paid, payment: refused, validBefore });
+        throw new PaymentRejectedError({ url, reason: `prepayment refused; paying again was not possible (${error.code})`, response: paid, payment: refused });
       }
     }
     if (paid.status === 402) {
@@ -307,12 +307,12 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       const given = settlement.reason ?? (await refusalReason(paid, options.maxChallengeBytes, hardening.challengeTimeoutMs)) ?? 'no reason given';
       const reason = inertText(scrub(given, [header.value, signature]), 300);
       await record(settlement.status, settlement.transaction);
-      throw new PaymentRejectedError({ url, reason, response: paid, payment: sealPayment({ ...payment, reason }), validBefore });
+      throw new PaymentRejectedError({ url, reason, response: paid, payment: sealPayment({ ...payment, reason }) });
     }
     await record(settlement.status, settlement.transaction);
     if (paid.status >= 500 && settlement.status !== 'settled') {
       ticket.failed();
-      throw new SettlementUnknownError({ url, quote, validBefore, paymentId, reason: 'server_error', response: paid });
+      throw new SettlementUnknownError({ url, quote, authorization, paymentId, reason: 'server_error', response: paid });
     }
     // Only a 2xx delivered what was paid for; a redirect or another refusal counts against the host.
     if (paid.status >= 200 && paid.status < 300) {
@@ -361,6 +361,7 @@ function provablyNotSent(error: unknown): boolean {
 function toPayment(
   quote: Quote,
   payer: Address,
+  authorization: AuthorizationRef,
   settlement: Settlement,
   paymentId: string | undefined,
   prepaid: boolean,
@@ -379,6 +380,7 @@ function toPayment(
     ...(prepaid ? { prepaid: true } : {}),
     ...(refusedPrepayment ? { refusedPrepayment } : {}),
     quote,
+    authorization,
   };
 }
 

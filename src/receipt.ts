@@ -6,6 +6,7 @@ import { X_PAYMENT_RESPONSE_HEADER } from './protocol/v1.js';
 import { v1NetworkToCaip2 } from './protocol/networks.js';
 import { inertText } from './internal/inert.js';
 import type { Quote } from './select.js';
+import type { AuthorizationRef } from './schemes/exactEvm.js';
 
 /** Registry key on responses; `Symbol.for` so every copy of the library reads the same slot. */
 const PAYMENT = Symbol.for('x402-autopay.payment');
@@ -37,6 +38,12 @@ export interface Payment {
   readonly reason?: string;
   /** The frozen quote that was signed. */
   readonly quote: Quote;
+  /**
+   * Where the signed authorization can be looked up on chain (token, payer, nonce, expiry; no
+   * signature). Pass it to {@link checkAuthorization} to learn whether it was settled, may still
+   * be, or expired unused.
+   */
+  readonly authorization: AuthorizationRef;
   /** True when this payment went with the first request (opt-in prepay), saving the 402 round trip. */
   readonly prepaid?: boolean;
   /**
@@ -105,6 +112,7 @@ function paymentToJSON(this: Payment): Record<string, unknown> {
     ...(this.prepaid ? { prepaid: true } : {}),
     ...(this.refusedPrepayment ? { refusedPrepayment: this.refusedPrepayment } : {}),
     quote: this.quote,
+    authorization: { ...this.authorization, validBefore: this.authorization.validBefore.toString() },
   };
 }
 

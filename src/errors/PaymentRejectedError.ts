@@ -1,4 +1,5 @@
 import { X402Error } from './X402Error.js';
+import { authorizationFacts } from './authorizationFacts.js';
 import type { Payment } from '../receipt.js';
 
 /**
@@ -24,7 +25,7 @@ export class PaymentRejectedError extends X402Error {
   /** The answer to the paid request. Not enumerable: logs stay small. */
   declare readonly response: Response;
 
-  constructor(args: { url: string; reason: string; response: Response; payment: Payment; validBefore: bigint }) {
+  constructor(args: { url: string; reason: string; response: Response; payment: Payment }) {
     super(`The server at ${args.url} refused the payment: ${args.reason}.`, {
       code: 'payment_rejected',
       moneyMoved: 'maybe',
@@ -35,9 +36,9 @@ export class PaymentRejectedError extends X402Error {
         settlement: args.payment.status,
         transaction: args.payment.transaction,
         paymentId: args.payment.paymentId,
-        'authorization valid until': new Date(Number(args.validBefore) * 1000).toISOString(),
+        ...authorizationFacts(args.payment.authorization),
       },
-      hint: 'Do not retry blindly: the budget keeps this payment counted. Check the reason; if it was settled, the transaction shows it.',
+      hint: 'Do not retry blindly: the budget keeps this payment counted. Check the reason; checkAuthorization(publicClient, error.payment.authorization) tells whether it was settled after all.',
     });
     this.reason = args.reason;
     this.status = args.response.status;

@@ -1,5 +1,7 @@
 import { X402Error } from './X402Error.js';
+import { authorizationFacts } from './authorizationFacts.js';
 import type { Quote } from '../select.js';
+import type { AuthorizationRef } from '../schemes/exactEvm.js';
 
 /**
  * What made the outcome of a sent payment unknown: the paid request timed out
@@ -13,12 +15,16 @@ export type SettlementUnknownReason = 'timeout' | 'aborted' | 'network' | 'serve
  * after sending): the server holds a signed authorization and may have settled it, so money may
  * have moved. The SDK never signs again for this call on its own; the error carries what is
  * needed to reconcile: the quote, the `payment-identifier` (when the server supports it) and
- * when the authorization expires.
+ * the authorization (token, payer, nonce, expiry), which {@link checkAuthorization} looks up on
+ * chain.
  *
  * @example
  * ```ts
- * import { SettlementUnknownError } from 'x402-autopay';
- * if (error instanceof SettlementUnknownError) console.log(error.paymentId, error.quote.amount, error.validBefore);
+ * import { SettlementUnknownError, checkAuthorization } from 'x402-autopay';
+ * if (error instanceof SettlementUnknownError) {
+ *   const check = await checkAuthorization(publicClient, error.authorization);
+ *   if (check.state === 'expired') console.log('never settled and never can be: safe to pay again');
+ * }
  * ```
  */
 export class SettlementUnknownError extends X402Error {
@@ -28,6 +34,8 @@ export class SettlementUnknownError extends X402Error {
   readonly paymentId: string | undefined;
   /** Unix seconds after which the authorization can no longer be settled. */
   readonly validBefore: bigint;
+  /** Where the signed authorization can be looked up on chain (no signature); see {@link checkAuthorization}. */
+  readonly authorization: AuthorizationRef;
   /** Why the outcome is unknown. */
   readonly reason: SettlementUnknownReason;
   /** The answer, when there was one (a 5xx). Not enumerable: logs stay small. */
@@ -36,7 +44,7 @@ export class SettlementUnknownError extends X402Error {
   constructor(args: {
     url: string;
     quote: Quote;
-    validBefore: bigint;
+    authorization: AuthorizationRef;
     paymentId?: string;
     reason?: SettlementUnknownReason;
     response?: Response;
@@ -60,14 +68,15 @@ export class SettlementUnknownError extends X402Error {
         paymentId: args.paymentId,
         amount: `${args.quote.amount} atomic units of ${args.quote.option.asset} on ${args.quote.network}`,
         payTo: args.quote.payTo,
-        'authorization valid until': new Date(Number(args.validBefore) * 1000).toISOString(),
+        ...authorizationFacts(args.authorization),
       },
-      hint: 'Do not pay again: check the chain or the API for this payment (by its paymentId) before retrying the call.',
+      hint: 'Do not pay again yet: checkAuthorization(publicClient, error.authorization) tells whether it was settled, may still be, or expired unused (then it is safe to retry); or ask the API by paymentId.',
       cause: args.cause,
     });
     this.quote = args.quote;
     this.paymentId = args.paymentId;
-    this.validBefore = args.validBefore;
+    this.validBefore = args.authorization.validBefore;
+    this.authorization = args.authorization;
     this.reason = reason;
     Object.defineProperty(this, 'response', { value: args.response, enumerable: false });
   }

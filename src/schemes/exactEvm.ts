@@ -30,6 +30,24 @@ export interface ExactEvmPayload {
 }
 
 /**
+ * Where a signed EIP-3009 authorization can be looked up on chain: the token's
+ * `authorizationState(from, nonce)` turns true once it is used, and it can never be used at or
+ * after `validBefore`. It holds no signature, so it cannot be settled by whoever reads it.
+ */
+export interface AuthorizationRef {
+  /** CAIP-2 network of the token, e.g. `eip155:8453`. */
+  readonly network: string;
+  /** Token contract that would move the money. */
+  readonly token: Address;
+  /** The paying address (the authorizer). */
+  readonly from: Address;
+  /** The authorization's 32-byte nonce, as 0x-prefixed hex. */
+  readonly nonce: Hex;
+  /** Unix seconds; at or after this the token refuses the authorization. */
+  readonly validBefore: bigint;
+}
+
+/**
  * Builds the EIP-712 typed data for a quote. The domain comes from the requirement (already
  * checked against the asset table by selection); `validBefore` is bounded by `maxAuthSeconds`
  * whatever the server asks; the nonce is 32 bytes from the CSPRNG unless given.
@@ -65,8 +83,9 @@ export function transferAuthorization(args: {
 }
 
 /**
- * Signs an EVM `exact` payment with EIP-3009 through the wallet and returns the wire payload.
- * Exactly one call to the wallet's `signTypedData`.
+ * Signs an EVM `exact` payment with EIP-3009 through the wallet and returns the wire payload,
+ * and where the authorization can be looked up on chain. Exactly one call to the wallet's
+ * `signTypedData`.
  */
 export async function signExactEvm(args: {
   quote: Quote;
@@ -74,7 +93,7 @@ export async function signExactEvm(args: {
   from: Address;
   nowSeconds: bigint;
   maxAuthSeconds: number;
-}): Promise<{ payload: ExactEvmPayload; validBefore: bigint; nonce: Hex }> {
+}): Promise<{ payload: ExactEvmPayload; authorization: AuthorizationRef }> {
   const typed = transferAuthorization(args);
   const signature = await args.wallet.signTypedData(typed);
   const m = typed.message;
@@ -90,7 +109,12 @@ export async function signExactEvm(args: {
         nonce: m.nonce,
       },
     },
-    validBefore: m.validBefore,
-    nonce: m.nonce,
+    authorization: Object.freeze({
+      network: args.quote.network,
+      token: typed.domain.verifyingContract,
+      from: m.from,
+      nonce: m.nonce,
+      validBefore: m.validBefore,
+    }),
   };
 }

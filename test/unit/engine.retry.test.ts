@@ -4,6 +4,7 @@ import { getPayment, PaymentRejectedError, SettlementUnknownError, wrapFetch } f
 import { encodeBase64Json } from '../../src/protocol/codec.js';
 import { challengeV1, challengeV2, paywall, recordRequest, useMswServer, type SeenRequest } from '../support/msw.js';
 import {
+  BASE_SEPOLIA_USDC,
   BASE_USDC,
   decodeHeader,
   paymentRequiredV1,
@@ -306,6 +307,29 @@ describe('outcome unknown after sending', () => {
     expect(error.cause).toBeInstanceOf(TypeError);
     expect(p.paid()).toHaveLength(1);
     expect(signer.calls).toBe(1);
+    // What to look up on chain is exactly what was sent: the token, the authorizer and the nonce.
+    const sent = decodeHeader(p.paid()[0]!.headers['payment-signature']!).payload.authorization;
+    expect(error.authorization).toEqual({ network: 'eip155:84532', token: BASE_SEPOLIA_USDC, from: sent.from, nonce: sent.nonce, validBefore: 1_750_000_060n });
+    expect(error.message).toContain(`nonce: ${sent.nonce}`);
+    expect(error.message).not.toContain(decodeHeader(p.paid()[0]!.headers['payment-signature']!).payload.signature);
+  });
+
+  it('a paid answer and a refusal carry the authorization that was sent', async () => {
+    let refuse = false;
+    const p = serve(
+      () => challengeV2(paymentRequiredV2()),
+      () => (refuse ? challengeV2(paymentRequiredV2([requirementV2()], { error: 'insufficient_funds' })) : HttpResponse.json({ ok: true })),
+    );
+    const paidFetch = wrapFetch(fetch, countingSigner(), { clock: () => 1_750_000_000_000 });
+    const payment = getPayment(await paidFetch(URL_))!;
+    refuse = true;
+    const error = await rejectionOf(paidFetch(URL_));
+    expect(error).toBeInstanceOf(PaymentRejectedError);
+    const [first, second] = p.paid().map((s) => decodeHeader(s.headers['payment-signature']!).payload.authorization);
+    expect(payment.authorization).toEqual({ network: 'eip155:84532', token: BASE_SEPOLIA_USDC, from: first.from, nonce: first.nonce, validBefore: 1_750_000_060n });
+    expect(error.payment.authorization).toMatchObject({ from: second.from, nonce: second.nonce });
+    // The JSON form keeps it, with the expiry as a decimal string.
+    expect(JSON.parse(JSON.stringify(payment)).authorization).toEqual({ ...payment.authorization, validBefore: '1750000060' });
   });
 
   for (const status of [500, 502, 503]) {

@@ -114,15 +114,23 @@ describe('PROTOCOL §9 V6: signing with a known key', () => {
     const signer = countingSigner();
     const signed = await signExactEvm({ quote, wallet: toWallet(signer, KNOWN_ASSETS), from: testAccount.address, nowSeconds: 1740672689n, maxAuthSeconds: 300 });
     expect(signer.calls).toBe(1);
-    expect(signed.validBefore).toBe(1740672749n);
     expect(signed.payload.authorization).toEqual({
       from: testAccount.address,
       to: PAY_TO,
       value: '10000',
       validAfter: '1740672089',
       validBefore: '1740672749',
-      nonce: signed.nonce,
+      nonce: expect.stringMatching(/^0x[0-9a-f]{64}$/),
     });
+    // Where to look it up on chain: the same authorizer, nonce and expiry, on the quote's token.
+    expect(signed.authorization).toEqual({
+      network: 'eip155:84532',
+      token: BASE_SEPOLIA_USDC_DOMAIN.verifyingContract,
+      from: testAccount.address,
+      nonce: signed.payload.authorization.nonce,
+      validBefore: 1740672749n,
+    });
+    expect(Object.isFrozen(signed.authorization)).toBe(true);
     expect(Object.keys(signed.payload)).toEqual(['signature', 'authorization']);
     expect(await verifyWirePayload(signed.payload, BASE_SEPOLIA_USDC_DOMAIN, testAccount.address)).toBe(true);
   });
