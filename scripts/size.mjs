@@ -13,7 +13,9 @@
  *                                    what `npm run bench` measures: the current code)
  *
  * Budgets are in gzip bytes, set about 10% above the sizes measured when they were last
- * reviewed, so growth is a decision, not an accident. Last raised: `/node` (38 → 42 KB: the file
+ * reviewed, so growth is a decision, not an accident. Last raised: `*` (32 → 34 KB) and
+ * `/browser` (34 → 36 KB) for `checkAuthorization` (reconciling an ambiguous payment on chain;
+ * tree-shaken out of `import { wrapFetch }`); before that `/node` (38 → 42 KB: the file
  * store's verified-ledger cache and `verify()`) and `/redis` (12.5 → 15 KB: the running sums of the
  * Lua scripts, which make a check cost the same with any number of buckets). `maxRatio` bounds an entry against the
  * reference measured in the same run (today: never larger than the reference; the issue's
@@ -45,9 +47,9 @@ const REFERENCE = {
  */
 const ENTRIES = [
   { name: "import { wrapFetch } from 'x402-autopay'", subpath: '.', code: `export { wrapFetch } from 'x402-autopay';`, platform: 'browser', budget: 32_000 },
-  { name: "import * from 'x402-autopay'", subpath: '.', code: `export * from 'x402-autopay';`, platform: 'browser', budget: 32_000 },
+  { name: "import * from 'x402-autopay'", subpath: '.', code: `export * from 'x402-autopay';`, platform: 'browser', budget: 34_000 },
   { name: "import * from 'x402-autopay/node'", subpath: './node', code: `export * from 'x402-autopay/node';`, platform: 'node', budget: 42_000 },
-  { name: "import * from 'x402-autopay/browser'", subpath: './browser', code: `export * from 'x402-autopay/browser';`, platform: 'browser', budget: 34_000 },
+  { name: "import * from 'x402-autopay/browser'", subpath: './browser', code: `export * from 'x402-autopay/browser';`, platform: 'browser', budget: 36_000 },
   { name: "import { withPayment } from 'x402-autopay/ky'", subpath: './ky', code: `export { withPayment } from 'x402-autopay/ky';`, platform: 'browser', budget: 32_000 },
   { name: "import * from 'x402-autopay/redis'", subpath: './redis', code: `export * from 'x402-autopay/redis';`, platform: 'node', budget: 15_000 },
 ];

@@ -11,6 +11,15 @@ export { BUDGET_DEFAULTS } from './budget/budgetOptions.js';
 export type { RemainingLimit } from './budget/budget.js';
 export type { PaymentEvent, DeniedEvent, ErrorEvent } from './events.js';
 export { getPayment, type Payment } from './receipt.js';
+export {
+  checkAuthorization,
+  type AuthorizationCheck,
+  type AuthorizationBlockTag,
+  type AuthorizationRefJson,
+  type ChainReader,
+  type CheckAuthorizationOptions,
+} from './checkAuthorization.js';
+export type { AuthorizationRef } from './schemes/exactEvm.js';
 export type { WrapFetchOptions, DeclaredAsset, EventListeners } from './options.js';
 export type { Quote } from './select.js';
 export type { PaymentOption, Challenge } from './protocol/challenge.js';
@@ -31,3 +40,4 @@ export { CircuitOpenError } from './errors/CircuitOpenError.js';
 export { PayeeChangedError } from './errors/PayeeChangedError.js';
 export { PriceChangedError } from './errors/PriceChangedError.js';
 export { InsecureTransportError } from './errors/InsecureTransportError.js';
+export { ReconcileUnavailableError } from './errors/ReconcileUnavailableError.js';
