@@ -247,6 +247,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     }
 
     const [input, init] = replay.paid(url, { [header.name]: header.value });
+    const sent: AuthorizationRef = authorization;
     const record = (status: 'settled' | 'failed' | 'unknown', transaction?: string) => {
       emit('payment', {
         type: 'payment',
@@ -258,6 +259,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         network: quote.network,
         status,
         ...(transaction ? { transaction } : {}),
+        authorization: sent,
       });
       return reservation.settle(status, transaction).catch((cause: unknown) => {
         emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
@@ -273,7 +275,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       ticket.failed();
       await record('unknown');
       const reason = deadline.timedOut ? 'timeout' : replay.signal?.aborted ? 'aborted' : 'network';
-      throw new SettlementUnknownError({ url, quote, authorization, paymentId, reason, cause });
+      throw new SettlementUnknownError({ url, quote, authorization: sent, paymentId, reason, cause });
     }
     deadline.clear();
 
@@ -287,7 +289,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         if (creditedTransactions.size > REMEMBERED_TRANSACTIONS) creditedTransactions.delete(creditedTransactions.values().next().value as string);
       }
     }
-    const payment = toPayment(quote, payer, authorization, settlement, paymentId, args.prepaid, args.refusedPrepayment);
+    const payment = toPayment(quote, payer, sent, settlement, paymentId, args.prepaid, args.refusedPrepayment);
     if (paid.status === 402 && args.prepaid) {
       // The server did not take the prepayment (price changed, or no prepayment accepted): forget
       // the terms and pay this call the usual way, within the budget; the receipt reports both.
@@ -312,7 +314,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     await record(settlement.status, settlement.transaction);
     if (paid.status >= 500 && settlement.status !== 'settled') {
       ticket.failed();
-      throw new SettlementUnknownError({ url, quote, authorization, paymentId, reason: 'server_error', response: paid });
+      throw new SettlementUnknownError({ url, quote, authorization: sent, paymentId, reason: 'server_error', response: paid });
     }
     // Only a 2xx delivered what was paid for; a redirect or another refusal counts against the host.
     if (paid.status >= 200 && paid.status < 300) {

@@ -1,4 +1,10 @@
-/** Emitted after a payment was sent. Holds no key and no payment header. */
+import type { AuthorizationRef } from './schemes/exactEvm.js';
+
+/**
+ * Emitted after a payment was sent. Holds no key, no payment header and no signature; its
+ * `authorization` (token, payer, nonce, expiry) is enough to look the payment up on chain later
+ * with `checkAuthorization`, and not enough to settle it.
+ */
 export interface PaymentEvent {
   /** Always `'payment'`. */
   readonly type: 'payment';
@@ -18,6 +24,8 @@ export interface PaymentEvent {
   readonly status: 'settled' | 'failed' | 'unknown';
   /** Settlement transaction hash, when the receipt gives one. */
   readonly transaction?: string;
+  /** Where the signed authorization can be looked up on chain (no signature). */
+  readonly authorization: AuthorizationRef;
 }
 
 /** Emitted when a payment was refused before signing. */

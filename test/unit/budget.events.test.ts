@@ -18,13 +18,19 @@ function recorder() {
   return { events, on };
 }
 
-/** Every secret-ish string of a sent payment: the header itself, the signature, the nonce, the key. */
+/** Every secret of a sent payment: the header itself, the signature, the key. (The nonce is not one: without the signature it settles nothing.) */
 function secretsOf(header: string, payment: Record<string, any>): string[] {
-  return [header, payment.payload.signature, payment.payload.signature.slice(2), payment.payload.authorization.nonce, TEST_KEY, TEST_KEY.slice(2)].map((s: string) => s.toLowerCase());
+  return [header, payment.payload.signature, payment.payload.signature.slice(2), TEST_KEY, TEST_KEY.slice(2)].map((s: string) => s.toLowerCase());
+}
+
+/** Where the sent payment can be looked up on chain, as events report it. */
+function authorizationOf(payment: Record<string, any>) {
+  const a = payment.payload.authorization;
+  return { network: 'eip155:84532', token: BASE_SEPOLIA_USDC, from: a.from, nonce: a.nonce, validBefore: BigInt(a.validBefore) };
 }
 
 describe('payment events', () => {
-  it('carry what was paid, and no payment header, signature, nonce or key', async () => {
+  it('carry what was paid and where to look it up on chain, and no payment header, signature or key', async () => {
     const p = paywall({
       url: URL_,
       challenge: () => challengeV2(paymentRequiredV2([usdc(10_000)])),
@@ -35,7 +41,18 @@ describe('payment events', () => {
     const { paidFetch } = payer({ on }, undefined, testAccount);
     expect(await outcome(paidFetch, URL_)).toBe('HTTP 200');
     expect(events).toEqual([
-      { type: 'payment', url: URL_, host: 'api.example.com', payTo: PAY_TO, amount: 10_000n, asset: BASE_SEPOLIA_USDC, network: 'eip155:84532', status: 'settled', transaction: TX },
+      {
+        type: 'payment',
+        url: URL_,
+        host: 'api.example.com',
+        payTo: PAY_TO,
+        amount: 10_000n,
+        asset: BASE_SEPOLIA_USDC,
+        network: 'eip155:84532',
+        status: 'settled',
+        transaction: TX,
+        authorization: authorizationOf(sentPayment(p)),
+      },
     ]);
     const header = p.paid()[0]!.headers['payment-signature']!;
     const text = json(events).toLowerCase();
@@ -48,7 +65,7 @@ describe('payment events', () => {
     const { events, on } = recorder();
     const { paidFetch } = payer({ on }, undefined, testAccount);
     expect(await outcome(paidFetch, URL_)).toBe('settlement_unknown');
-    expect(events).toEqual([expect.objectContaining({ type: 'payment', status: 'unknown' })]);
+    expect(events).toEqual([expect.objectContaining({ type: 'payment', status: 'unknown', authorization: authorizationOf(sentPayment(p)) })]);
     expect(events[0]).not.toHaveProperty('transaction');
     const text = json(events).toLowerCase();
     for (const secret of secretsOf(p.paid()[0]!.headers['payment-signature']!, sentPayment(p))) expect(text.includes(secret)).toBe(false);
