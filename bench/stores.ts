@@ -205,7 +205,7 @@ async function fillRedis(redis: Redis, prefix: string, size: number, lastMs: num
   const recent = Math.ceil((40 * 3_600_000) / SPACING_MS);
   for (let i = Math.max(0, size - recent); i < size; i++) {
     reserveIn(state, { id: paymentId(i), checks: CHECKS, record: RECORD }, timeOf(i));
-    settleIn(state, paymentId(i));
+    settleIn(state, paymentId(i), false);
   }
   usageIn(state, CHECKS, nowMs); // drops the buckets no window counts any more, as the scripts do
   const counters = redis.pipeline();
@@ -264,7 +264,7 @@ async function redisStores(sizes: readonly number[]): Promise<Prepared[] | strin
       const state = emptyLedgerState();
       for (let i = Math.max(0, size - 200); i < size; i++) {
         reserveIn(state, { id: paymentId(i), checks: CHECKS, record: RECORD }, lastMs - (size - 1 - i) * SPACING_MS);
-        settleIn(state, paymentId(i));
+        settleIn(state, paymentId(i), false);
       }
       const [used, checkedAt] = [await store.usage(CHECKS), await serverNow()];
       const expected = usageIn(state, CHECKS, checkedAt);

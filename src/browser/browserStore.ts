@@ -164,13 +164,13 @@ export function browserStore(options: BrowserStoreOptions = {}): SpendStore {
       return withState('readwrite', (state) => {
         const released = releaseIn(state.ledger, id);
         if (released) update(state, id, { status: 'released' });
-        return { result: undefined, write: released };
+        return { result: released, write: released };
       });
     },
     settle(id, status, transaction) {
       return withState('readwrite', (state) => {
         const pending = state.ledger.pending[id] !== undefined;
-        settleIn(state.ledger, id);
+        settleIn(state.ledger, id, status !== 'settled');
         const updated = update(state, id, transaction ? { status, transaction } : { status });
         return { result: undefined, write: pending || updated };
       });

@@ -27,8 +27,8 @@ export interface RemainingLimit {
 /** A reservation made before signing. */
 export interface Reservation {
   readonly id: string;
-  /** The payment was provably never sent: undo the reservation. */
-  release(): Promise<void>;
+  /** The payment was provably never sent, or its authorization expired unused on chain: undo the reservation (true when the store gave the amount back). */
+  release(): Promise<boolean | void>;
   /** Record the outcome of a sent payment (it stays counted). */
   settle(status: 'settled' | 'failed' | 'unknown', transaction?: string): Promise<void>;
 }

@@ -42,9 +42,14 @@ export function releaseIn(state: LedgerState, id: string): boolean {
   return true;
 }
 
-/** Forgets a reservation's undo information: from now on it stays counted. */
-export function settleIn(state: LedgerState, id: string): void {
-  delete state.pending[id];
+/**
+ * Records that a reservation's payment was sent. With `hold` false (a `settled` payment) its undo
+ * information is dropped: it stays counted for good. With `hold` true (a `failed` or `unknown`
+ * outcome) the undo information is kept, until the pending TTL, so that a reconciliation that
+ * finds the authorization expired unused on chain can still release it.
+ */
+export function settleIn(state: LedgerState, id: string, hold: boolean): void {
+  if (!hold) delete state.pending[id];
 }
 
 /** Current counter values. */

@@ -68,9 +68,20 @@ export type ReserveResult = { readonly ok: true; readonly time: number } | { rea
 export interface SpendStore {
   /** Atomically: if every check holds with its amount added, adds them all and records the reservation. Idempotent by id. */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
-  /** Undoes a reservation whose payment was provably never sent. No-op for unknown or settled ids. */
-  release(id: string): Promise<void>;
-  /** Records the outcome of a sent payment; the amount stays counted. */
+  /**
+   * Undoes a reservation whose payment was provably never sent, or, for a `failed` or `unknown`
+   * payment, whose authorization expired unused on chain (a reconciliation). No-op for unknown
+   * ids, `settled` payments, and reservations older than the pending TTL (1 h). Resolves to true
+   * when it gave an amount back, false when there was nothing to undo (a store written before
+   * this may resolve to nothing).
+   */
+  release(id: string): Promise<boolean | void>;
+  /**
+   * Records the outcome of a sent payment; the amount stays counted. A `settled` payment can never
+   * be released; a `failed` or `unknown` one keeps what is needed to release it, until the pending
+   * TTL, in case a reconciliation proves it can never be settled. (A store that drops it anyway
+   * is safe: the payment just stays counted.)
+   */
   settle(id: string, status: 'settled' | 'failed' | 'unknown', transaction?: string): Promise<void>;
   /** Current value of each counter, for `remaining()`. */
   usage(checks: readonly Pick<CounterCheck, 'key' | 'window'>[]): Promise<bigint[]>;

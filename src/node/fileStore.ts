@@ -339,12 +339,15 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
     },
     release(id) {
       return enqueue((context) => {
-        if (Object.hasOwn(context.state.pending, id)) apply(context, { type: 'release', id }, clock());
+        if (!Object.hasOwn(context.state.pending, id)) return false;
+        apply(context, { type: 'release', id }, clock());
+        return true;
       });
     },
     settle(id, status, transaction) {
       return enqueue((context) => {
-        apply(context, transaction ? { type: 'settle', id, status, transaction } : { type: 'settle', id, status }, clock());
+        const hold = status !== 'settled' && Object.hasOwn(context.state.pending, id) ? { hold: true as const } : {};
+        apply(context, { type: 'settle', id, status, ...(transaction ? { transaction } : {}), ...hold }, clock());
       });
     },
     usage(checks) {

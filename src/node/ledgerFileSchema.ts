@@ -37,7 +37,14 @@ export type JournalEvent =
       readonly record: { readonly host: string; readonly payee: string; readonly amount: string; readonly asset: string; readonly network: string };
     }
   | { readonly type: 'release'; readonly id: string }
-  | { readonly type: 'settle'; readonly id: string; readonly status: 'settled' | 'failed' | 'unknown'; readonly transaction?: string };
+  | {
+      readonly type: 'settle';
+      readonly id: string;
+      readonly status: 'settled' | 'failed' | 'unknown';
+      readonly transaction?: string;
+      /** True when the reservation stays releasable (a `failed` or `unknown` outcome, written since reconciliation); absent in older journals, where a settle always ended it. */
+      readonly hold?: true;
+    };
 
 /** A counter window as stored. */
 export type WindowJson = { readonly kind: 'rolling' | 'calendar'; readonly seconds: 60 | 3600 | 86400 } | { readonly kind: 'total' };
@@ -90,7 +97,7 @@ const recordSchema = z.discriminatedUnion('type', [
     record: z.strictObject({ host: text, payee: text, amount: decimal, asset: text, network: text }),
   }),
   z.strictObject({ ...common, type: z.literal('release') }),
-  z.strictObject({ ...common, type: z.literal('settle'), status: z.enum(['settled', 'failed', 'unknown']), transaction: z.optional(text) }),
+  z.strictObject({ ...common, type: z.literal('settle'), status: z.enum(['settled', 'failed', 'unknown']), transaction: z.optional(text), hold: z.optional(z.literal(true)) }),
 ]);
 
 /** A verified state file, and the canonical text of its `state` member (what journal records hash). */

@@ -36,7 +36,8 @@ export function replayEvent(state: LedgerState, event: JournalEvent, time: numbe
     case 'release':
       return releaseIn(state, event.id) ? undefined : `release of ${event.id}, which is not pending`;
     case 'settle':
-      settleIn(state, event.id);
+      if (event.hold && event.status === 'settled') return `settle of ${event.id} as settled cannot hold it releasable`;
+      settleIn(state, event.id, event.hold === true);
       return undefined;
   }
 }

@@ -104,7 +104,8 @@ export function redisStore(client: RedisScriptClient, options: RedisStoreOptions
     },
 
     async release(id) {
-      await run(RELEASE_SCRIPT, [keys.reservation(requireId(id)), keys.records], [id, String(PENDING_TTL_MS)]);
+      const reply = await run(RELEASE_SCRIPT, [keys.reservation(requireId(id)), keys.records], [id, String(PENDING_TTL_MS)]);
+      return reply === 1;
     },
 
     async settle(id, status, transaction) {

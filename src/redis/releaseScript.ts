@@ -2,10 +2,11 @@ import { LUA_PRELUDE } from './luaPrelude.js';
 import type { LuaScript } from './runScript.js';
 
 /**
- * Undoes a pending reservation: subtracts what it added from the buckets that still exist
- * (dropped buckets stay dropped) and from the running sums that count them (see
- * `luaPrelude.ts`), marks it released, and updates its report record. A no-op for
- * unknown, settled or already released ids, and for reservations older than the pending TTL.
+ * Undoes a pending reservation, or a `failed` or `unknown` payment that a reconciliation found
+ * expired unused: subtracts what it added from the buckets that still exist (dropped buckets
+ * stay dropped) and from the running sums that count them (see `luaPrelude.ts`), marks it
+ * released, and updates its report record. A no-op for unknown, settled or already released
+ * ids, and for reservations older than the pending TTL.
  *
  * KEYS: 1 reservation, 2 records. ARGV: 1 id, 2 pending TTL in ms.
  * Reply: 1 when something was released, else 0.
@@ -24,7 +25,10 @@ local _, nowMs = serverTime()
 expectType(KEYS[1], 'hash')
 expectType(KEYS[2], 'hash')
 local reservation = redis.call('HMGET', KEYS[1], 'status', 'time', 'adds')
-if reservation[1] ~= 'reserved' then return 0 end
+local status = reservation[1]
+if status ~= 'reserved' and status ~= 'failed' and status ~= 'unknown' then return 0 end
+-- A failed or unknown outcome settled by an earlier version kept no adds: it stays counted.
+if not reservation[3] then return 0 end
 if nowMs - natural(reservation[2], 'reservation time') > natural(ARGV[2], 'pending TTL') then return 0 end
 local adds = cjson.decode(reservation[3])
 for _, add in ipairs(adds) do

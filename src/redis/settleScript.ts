@@ -2,9 +2,10 @@ import { LUA_PRELUDE } from './luaPrelude.js';
 import type { LuaScript } from './runScript.js';
 
 /**
- * Records the outcome of a sent payment: a pending reservation can no longer be released (its
- * amount stays counted), and its report record takes the status and transaction. A no-op for
- * unknown ids.
+ * Records the outcome of a sent payment, and its report record takes the status and
+ * transaction. The amount stays counted. A `settled` payment can no longer be released (its adds
+ * are dropped); a `failed` or `unknown` one keeps them, so that a reconciliation that finds its
+ * authorization expired unused can still release it. A no-op for unknown ids.
  *
  * KEYS: 1 reservation, 2 records. ARGV: 1 id, 2 status, 3 transaction ('' for none).
  * Reply: 1.
@@ -21,9 +22,10 @@ export const SETTLE_SCRIPT: LuaScript = {
 local id = ARGV[1]
 expectType(KEYS[1], 'hash')
 expectType(KEYS[2], 'hash')
-if redis.call('HGET', KEYS[1], 'status') == 'reserved' then
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'reserved' or status == 'failed' or status == 'unknown' then
   redis.call('HSET', KEYS[1], 'status', ARGV[2])
-  redis.call('HDEL', KEYS[1], 'adds')
+  if ARGV[2] == 'settled' then redis.call('HDEL', KEYS[1], 'adds') end
 end
 local json = redis.call('HGET', KEYS[2], id)
 if json then

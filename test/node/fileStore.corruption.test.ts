@@ -91,7 +91,7 @@ const patterns: Pattern[] = [
   },
   {
     name: 'a "__proto__" key in the state',
-    edit: async (path) => writeFile(path, (await readFile(path, 'utf8')).replace('"pending":{}', '"pending":{"__proto__":{"adds":[],"time":1}}')),
+    edit: async (path) => writeFile(path, (await readFile(path, 'utf8')).replace('"pending":{', '"pending":{"__proto__":{"adds":[],"time":1},')),
     expected: /__proto__/,
     live: true,
   },
@@ -218,7 +218,7 @@ const patterns: Pattern[] = [
     name: 'journal appended by a foreign writer (a plausible record that does not chain)',
     edit: async (path) => {
       const last = JSON.parse((await readLines(path)).at(-1)!);
-      const forged = rehash({ ...last, seq: last.seq + 1, type: 'release', id: 'pay_c', prev: sha256('someone else'), status: undefined });
+      const forged = rehash({ ...last, seq: last.seq + 1, type: 'release', id: 'pay_c', prev: sha256('someone else'), status: undefined, hold: undefined });
       await appendFile(`${path}.journal`, `${canonicalJson(forged)}\n`);
     },
     expected: /not an interrupted commit of this ledger.*does not chain/,
@@ -228,7 +228,7 @@ const patterns: Pattern[] = [
     name: 'journal appended by a foreign writer (a chained release that does not match any pending reservation)',
     edit: async (path) => {
       const last = JSON.parse((await readLines(path)).at(-1)!);
-      const { status: _, ...rest } = last;
+      const { status: _, hold: __, ...rest } = last;
       const forged = rehash({ ...rest, seq: last.seq + 1, type: 'release', id: 'pay_a', prev: last.hash });
       await appendFile(`${path}.journal`, `${canonicalJson(forged)}\n`);
     },

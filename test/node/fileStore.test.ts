@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as nodeEntry from '../../src/node/index.js';
 import { canonicalJson } from '../../src/node/canonicalJson.js';
 import { useMswServer } from '../support/msw.js';
-import { expectNoPayment, expectPayment, fileStore, readLines, readState, reserveRequest, seed, sha256, useTempDirs, writeLines } from '../support/fileLedger.js';
+import { expectNoPayment, expectPayment, fileStore, readLines, readState, reserveRequest, rewriteChain, seed, sha256, useTempDirs, writeLines, writeState } from '../support/fileLedger.js';
 
 const server = useMswServer();
 const tempDir = useTempDirs();
@@ -73,7 +73,35 @@ describe('fileStore', () => {
     expect(sha256(canonicalJson(content))).toBe(checksum);
     expect(state.journal).toEqual({ bytes: (await readFile(`${path}.journal`)).length, records: 6, last: prev, tail: lines.at(-1)!.length + 1 });
     expect(JSON.parse(lines.at(-1)!).state).toBe(sha256(canonicalJson(state.state)));
-    expect(state.state.pending).toEqual({});
+    // pay_c's outcome is unknown: it stays counted, and releasable by a reconciliation, until the pending TTL.
+    expect(Object.keys(state.state.pending)).toEqual(['pay_c']);
+    expect(lines.map((l) => JSON.parse(l)).filter((r) => r.type === 'settle').map((r) => [r.id, r.status, r.hold])).toEqual([
+      ['pay_a', 'settled', undefined],
+      ['pay_c', 'unknown', true],
+    ]);
+  });
+
+  it('reads a ledger written before reconciliation (a settle without hold ended the reservation): verified, and its unknown payment stays counted', async () => {
+    const path = join(await tempDir(), 'ledger.json');
+    await seed(fileStore(path));
+    // What the previous version wrote: pay_c's "unknown" settle dropped its undo information.
+    const state = await readState(path);
+    delete state.state.pending.pay_c;
+    await writeState(path, state, true);
+    const stateHash = sha256(canonicalJson(state.state));
+    await rewriteChain(path, (records) => records.map((r) => (r.type === 'settle' && r.id === 'pay_c' ? { ...r, hold: undefined, state: stateHash } : r)));
+    expect((await readLines(path)).some((line) => line.includes('"hold"'))).toBe(false);
+
+    const store = fileStore(path);
+    await expect(store.verify()).resolves.toMatchObject({ records: 6 });
+    await store.release('pay_c');
+    expect(await store.usage([DAILY])).toEqual([40_000n]); // pay_a (settled) and pay_c: the release found nothing to undo
+    expect((await store.report()).map((r) => [r.id, r.status])).toEqual([['pay_a', 'settled'], ['pay_b', 'released'], ['pay_c', 'unknown']]);
+    // The same edit on a ledger whose settle says hold would not add up: held records are part of the chain.
+    const held = join(await tempDir(), 'ledger.json');
+    await seed(fileStore(held));
+    await rewriteChain(held, (records) => records.map((r) => (r.type === 'settle' ? { ...r, hold: undefined } : r)));
+    await expect(fileStore(held).verify()).rejects.toThrow(/does not match what the journal adds up to/);
   });
 
   it('keeps the state file bounded while the journal grows with history', async () => {

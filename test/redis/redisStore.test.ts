@@ -62,6 +62,24 @@ describe.skipIf(skipWithoutRedis('test/redis/redisStore.test.ts'))('redisStore o
       ]);
     });
 
+    it('a failed or unknown outcome keeps its adds for a reconciliation; one settled by an earlier version (adds dropped) stays counted', async () => {
+      const prefix = fresh();
+      const store = redisStore(client, { prefix });
+      const checks = [{ key: 'g', amount: 30n, limit: 100n }];
+      await store.reserve(request('now', checks));
+      await store.reserve(request('before', checks));
+      await store.settle('now', 'unknown');
+      expect(await client.hget(`${prefix}r:now`, 'adds')).not.toBeNull();
+      // What the previous settle script left: the status, and no adds.
+      await client.hset(`${prefix}r:before`, 'status', 'unknown');
+      await client.hdel(`${prefix}r:before`, 'adds');
+      await store.release('before');
+      expect(await store.usage([{ key: 'g', window: DAY }])).toEqual([60n]);
+      await store.release('now');
+      expect(await store.usage([{ key: 'g', window: DAY }])).toEqual([30n]);
+      expect(await client.hget(`${prefix}r:now`, 'adds')).toBeNull();
+    });
+
     it('a retried reserve with the same id counts once (THREATS H7), also after settle; a released id is refused', async () => {
       const store = redisStore(client, { prefix: fresh() });
       const checks = [{ key: 'g', amount: 40n, limit: 100n }];

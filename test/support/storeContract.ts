@@ -243,8 +243,8 @@ export function describeSpendStore(
         const { store } = await open();
         await store.reserve(request([check('rr|usd|total', TOTAL, 30n, 100n)]));
         await store.reserve(request([check('rr|usd|total', TOTAL, 20n, 100n)], 'twice'));
-        await store.release('twice');
-        await store.release('twice');
+        expect(await store.release('twice')).toBe(true);
+        expect(await store.release('twice')).toBe(false);
         expect(await used(store, 'rr|usd|total', TOTAL)).toBe(30n);
       });
 
@@ -252,7 +252,7 @@ export function describeSpendStore(
         const { store } = await open();
         await store.reserve(request([check('u|usd|total', TOTAL, 30n, 100n)], 'known'));
         const before = await store.report();
-        await expect(store.release('never-reserved')).resolves.toBeUndefined();
+        await expect(store.release('never-reserved')).resolves.toBe(false);
         expect(await used(store, 'u|usd|total', TOTAL)).toBe(30n);
         expect(await store.report()).toEqual(before);
       });
@@ -280,9 +280,39 @@ export function describeSpendStore(
         const { store } = await open();
         await store.reserve(request([check('sr|usd|total', TOTAL, 10n, 100n)], 'paid'));
         await store.settle('paid', 'settled', '0x01');
-        await store.release('paid');
+        expect(await store.release('paid')).toBe(false);
         expect(await used(store, 'sr|usd|total', TOTAL)).toBe(10n);
         expect((await store.report())[0]).toMatchObject({ id: 'paid', status: 'settled', transaction: '0x01' });
+      });
+
+      it('a failed or unknown payment stays counted, and can still be released (a reconciliation found it expired unused), once', async () => {
+        const { store } = await open();
+        await store.reserve(request([check('h|usd|total', TOTAL, 10n, 100n)], 'keep'));
+        await store.reserve(request([check('h|usd|total', TOTAL, 20n, 100n), check('h|count|rolling:3600', rolling(3600), 1n, 10n)], 'lost'));
+        await store.reserve(request([check('h|usd|total', TOTAL, 30n, 100n)], 'refused'));
+        await store.settle('keep', 'settled', '0x01');
+        await store.settle('lost', 'unknown');
+        await store.settle('refused', 'failed');
+        expect(await used(store, 'h|usd|total', TOTAL)).toBe(60n);
+        expect(await store.release('lost')).toBe(true);
+        expect(await store.release('lost')).toBe(false);
+        expect(await store.release('refused')).toBe(true);
+        expect(await store.usage([{ key: 'h|usd|total', window: TOTAL }, { key: 'h|count|rolling:3600', window: rolling(3600) }])).toEqual([10n, 0n]);
+        expect((await store.report()).map((r) => [r.id, r.status])).toEqual([
+          ['keep', 'settled'],
+          ['lost', 'released'],
+          ['refused', 'released'],
+        ]);
+      });
+
+      it('an unknown payment found settled later can no longer be released', async () => {
+        const { store } = await open();
+        await store.reserve(request([check('hs|usd|total', TOTAL, 25n, 100n)], 'late'));
+        await store.settle('late', 'unknown');
+        await store.settle('late', 'settled', '0x02');
+        expect(await store.release('late')).toBe(false);
+        expect(await used(store, 'hs|usd|total', TOTAL)).toBe(25n);
+        expect((await store.report())[0]).toMatchObject({ id: 'late', status: 'settled', transaction: '0x02' });
       });
 
       it('settle of an unknown id is a no-op', async () => {

@@ -279,16 +279,15 @@ describe('reservations', () => {
     return { options, quote: selectQuote(challenge, { url: URL_, assets: options.assets, check: () => undefined }) };
   }
 
-  it('a known outcome is never released; an undelivered one is; each reservation has its own id', async () => {
+  it('a settled outcome can never be released; a failed one stays counted (only a reconciliation may release it); an undelivered one is released; each reservation has its own id', async () => {
     const { options, quote: q } = await quote();
     const store = memoryStore({ clock: () => 1 });
     const budget = new Budget(options.budget, options.assetLimits, store);
     const settled = await budget.reserve(q);
     await settled.settle('settled', TX);
-    await settled.release();
+    expect(await settled.release()).toBe(false);
     const failed = await budget.reserve(q);
     await failed.settle('failed');
-    await failed.release();
     const undelivered = await budget.reserve(q);
     await undelivered.release();
     const records = await budget.report();

@@ -48,10 +48,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): SpendStore {
       return result;
     },
     async release(id) {
-      if (releaseIn(state, id)) update(id, { status: 'released' });
+      const released = releaseIn(state, id);
+      if (released) update(id, { status: 'released' });
+      return released;
     },
     async settle(id, status, transaction) {
-      settleIn(state, id);
+      settleIn(state, id, status !== 'settled');
       update(id, transaction ? { status, transaction } : { status });
     },
     async usage(checks) {
