@@ -25,6 +25,7 @@ import { InsecureTransportError } from './errors/InsecureTransportError.js';
 import type { RequestReplay } from './requestReplay.js';
 import type { Challenge } from './protocol/challenge.js';
 import { createPrepayTerms } from './prepayTerms.js';
+import { createAmbiguousPayments, type ReconciledPayment } from './internal/ambiguousPayments.js';
 import type { ResolvedOptions } from './options.js';
 import type { Wallet } from './wallets/types.js';
 
@@ -43,6 +44,8 @@ export interface Engine {
    * (send the request the usual way).
    */
   prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined>;
+  /** With `options.reconcile`: asks the chain about the failed and unknown payments of this engine (see {@link createAmbiguousPayments}). */
+  reconcile(): Promise<ReconciledPayment[]>;
 }
 
 /** How many settlement transactions are remembered to spot a receipt replayed from another payment. */
@@ -70,6 +73,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   const prices = createPricePins(hardening.pinPrices);
   const creditedTransactions = new Set<string>();
   const prepayTerms = options.prepay ? createPrepayTerms(options.prepay, options.clock) : undefined;
+  const ambiguous = options.reconcile ? createAmbiguousPayments(options.reconcile) : undefined;
   const emit = <K extends keyof typeof options.on>(name: K, event: Parameters<NonNullable<(typeof options.on)[K]>>[0]) => {
     try {
       const result: unknown = (options.on[name] as ((e: typeof event) => unknown) | undefined)?.(event);
@@ -261,9 +265,15 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         ...(transaction ? { transaction } : {}),
         authorization: sent,
       });
-      return reservation.settle(status, transaction).catch((cause: unknown) => {
-        emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
-      });
+      return reservation.settle(status, transaction).then(
+        () => {
+          // Undecided: the store keeps it releasable, in case the chain shows it expired unused.
+          if (status !== 'settled') ambiguous?.track({ authorization: sent, reservation, host: quote.host, payTo: quote.payTo, amount: quote.amount, asset: quote.option.asset });
+        },
+        (cause: unknown) => {
+          emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
+        },
+      );
     };
     const deadline = linkedDeadline(replay.signal, hardening.paidRequestTimeoutMs);
     let paid: Response;
@@ -325,7 +335,12 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     return paid;
   }
 
-  return { budget, pay, prepay };
+  const reconcile = (): Promise<ReconciledPayment[]> =>
+    ambiguous
+      ? ambiguous.reconcile()
+      : Promise.reject(new TypeError("budget.reconcile() needs the reconcile option, e.g. reconcile: chainChecker({ 'eip155:8453': publicClient })."));
+
+  return { budget, pay, prepay, reconcile };
 }
 
 function safeHost(url: string): string {

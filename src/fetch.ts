@@ -5,6 +5,7 @@ import { toWallet } from './wallets/toWallet.js';
 import type { WalletInput } from './wallets/types.js';
 import type { RemainingLimit } from './budget/budget.js';
 import type { SpendRecord } from './budget/store.js';
+import type { ReconciledPayment } from './internal/ambiguousPayments.js';
 
 /** Read-only view of the budget of a wrapped fetch. */
 export interface BudgetView {
@@ -12,6 +13,14 @@ export interface BudgetView {
   remaining(): Promise<RemainingLimit[]>;
   /** The spend report: time, host, payee, amount, asset, network, transaction, status. */
   report(query?: { since?: number; limit?: number }): Promise<SpendRecord[]>;
+  /**
+   * With the `reconcile` option ({@link chainChecker}): asks the chain about every payment of
+   * this fetch whose outcome was `failed` or `unknown`, gives back to the budget those whose
+   * authorization expired unused, records as `settled` those it shows used, and keeps counting
+   * the rest. Call it now and then (e.g. every few minutes); it signs and sends nothing.
+   * Rejects with a `TypeError` without the option.
+   */
+  reconcile(): Promise<ReconciledPayment[]>;
 }
 
 /** A fetch that pays: `typeof fetch`, plus a read-only view of its budget. */
@@ -77,5 +86,6 @@ export function budgetView(engine: Engine): BudgetView {
   return {
     remaining: () => engine.budget.remaining(),
     report: (query) => engine.budget.report(query),
+    reconcile: () => engine.reconcile(),
   };
 }

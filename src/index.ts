@@ -20,6 +20,8 @@ export {
   type CheckAuthorizationOptions,
 } from './checkAuthorization.js';
 export type { AuthorizationRef } from './schemes/exactEvm.js';
+export { chainChecker, type AuthorizationChecker } from './chainChecker.js';
+export type { ReconciledPayment } from './internal/ambiguousPayments.js';
 export type { WrapFetchOptions, DeclaredAsset, EventListeners } from './options.js';
 export type { Quote } from './select.js';
 export type { PaymentOption, Challenge } from './protocol/challenge.js';

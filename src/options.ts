@@ -12,6 +12,7 @@ import type { ResolvedLimits } from './budget/budgetOptions.js';
 import type { PaymentEvent, DeniedEvent, ErrorEvent } from './events.js';
 import { resolveHardening, type ResolvedHardening } from './internal/hardeningOptions.js';
 import { resolvePrepay, type PrepayOptions, type ResolvedPrepay } from './prepayTerms.js';
+import type { AuthorizationChecker } from './chainChecker.js';
 
 /**
  * A token the caller trusts beyond the built-in stablecoin table. Declaring it is the only way
@@ -111,6 +112,13 @@ export interface WrapFetchOptions {
    * once more, within the budget; the receipt says so. Default off.
    */
   readonly prepay?: boolean | PrepayOptions;
+  /**
+   * How to look payments up on chain, e.g. `chainChecker({ 'eip155:8453': publicClient })`.
+   * With it, `paidFetch.budget.reconcile()` gives back to the budget the `failed` and `unknown`
+   * payments whose authorization expired unused (and only those). Default: none; such payments
+   * stay counted until their window ends.
+   */
+  readonly reconcile?: AuthorizationChecker;
 }
 
 /** Options after validation, with defaults filled in. */
@@ -131,6 +139,8 @@ export interface ResolvedOptions {
   readonly hardening: ResolvedHardening;
   /** Prepayment settings, or false when it is off. */
   readonly prepay: ResolvedPrepay | false;
+  /** How payments are looked up on chain for reconciliation, if at all. */
+  readonly reconcile: AuthorizationChecker | undefined;
 }
 
 /** Every top-level option; anything else is refused. Add new options here. */
@@ -140,6 +150,8 @@ const OPTION_NAMES = new Set([
   'challengeTimeoutMs', 'paidRequestTimeoutMs', 'breaker', 'pinPayees', 'pinPrices', 'allowInsecureHttp',
   // Prepayment (src/prepayTerms.ts).
   'prepay',
+  // Reconciliation on chain (src/chainChecker.ts).
+  'reconcile',
 ]);
 
 /** Validates options once, at `wrapFetch` time; a bad option (or an unknown one) is a `TypeError` naming it. */
@@ -226,6 +238,10 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
   }
   const clock = options.clock ?? systemClock;
   if (typeof clock !== 'function') fail('clock', 'must be a function returning milliseconds');
+  const reconcile = options.reconcile;
+  if (reconcile !== undefined && (typeof reconcile !== 'object' || reconcile === null || typeof reconcile.check !== 'function')) {
+    fail('reconcile', "must be an authorization checker, e.g. chainChecker({ 'eip155:8453': publicClient })");
+  }
 
   return Object.freeze({
     budget,
@@ -241,6 +257,7 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
     clock,
     hardening: resolveHardening(options),
     prepay: resolvePrepay(options.prepay),
+    reconcile,
   });
 }
 

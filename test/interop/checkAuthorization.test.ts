@@ -22,6 +22,7 @@ import {
   type TestTokens,
 } from '../../examples/local-stack/index.js';
 import {
+  chainChecker,
   checkAuthorization,
   PaymentRejectedError,
   ReconcileUnavailableError,
@@ -84,12 +85,20 @@ describe('checkAuthorization on anvil', { timeout: TIMEOUT_MS }, () => {
     await anvil?.stop();
   });
 
+
+  /** The chain's clock: tests move anvil's time forward, so payments are timed by the chain, not the wall. */
+  async function chainClock(): Promise<() => number> {
+    await mine(1);
+    const offset = Number((await reader.getBlock()).timestamp) * 1000 - Date.now();
+    return () => Date.now() + offset;
+  }
+
   /** A funded payer whose paid request gets the given answer; returns the error and the captured header's authorization. */
   async function ambiguousPayment(answer: PaidAnswer) {
     paidAnswer = answer;
     const account = privateKeyToAccount(generatePrivateKey());
     await tokens.mint(account.address, 1_000_000n);
-    const error = await rejectionOf(wrapFetch(fetch, account)(url));
+    const error = await rejectionOf(wrapFetch(fetch, account, { clock: await chainClock() })(url));
     const sent = decodeHeader(captured.at(-1)!).payload as { signature: Hex; authorization: Record<string, string> };
     return { error, sent, account };
   }
@@ -140,7 +149,7 @@ describe('checkAuthorization on anvil', { timeout: TIMEOUT_MS }, () => {
     expect((await checkAuthorization(reader, stored, latest)).state).toBe('used');
   });
 
-  // These two move the chain's clock forward: each sets the next block's time just below, or at, its own validBefore.
+  // These move the chain's clock forward (each sets the next block's time just below, or at, a validBefore); payments are timed by the chain.
   it('one second before validBefore is still pending', async () => {
     const { error } = await ambiguousPayment('reset');
     const authorization: AuthorizationRef = error.authorization;
@@ -200,6 +209,102 @@ describe('checkAuthorization on anvil', { timeout: TIMEOUT_MS }, () => {
     const slow = await rejectionOf(checkAuthorization(silent, authorization, { timeoutMs: 50 }));
     expect(slow).toBeInstanceOf(ReconcileUnavailableError);
     expect(slow.message).toMatch(/no answer within 50 ms/);
+  });
+
+  describe('budget.reconcile() with the reconcile option', () => {
+    /** A wrapped fetch with a daily cap of 0.05 USD (the route costs 0.01) that reconciles through anvil. */
+    async function reconcilingFetch(blockTag?: 'latest') {
+      const account = privateKeyToAccount(generatePrivateKey());
+      const paidFetch = wrapFetch(fetch, account, {
+        clock: await chainClock(),
+        budget: { daily: '0.05' },
+        reconcile: chainChecker({ 'eip155:84532': reader }, blockTag ? { blockTag } : {}),
+      });
+      const daily = async () => (await paidFetch.budget.remaining()).find((l) => l.scope === 'global' && l.limit === 'daily')!.used;
+      return { account, paidFetch, daily };
+    }
+    const status = async (paidFetch: ReturnType<typeof wrapFetch>): Promise<string[]> => (await paidFetch.budget.report()).map((r) => r.status);
+
+    it('gives back what expired unused, records what was settled, keeps what can still be settled', async () => {
+      const { account, paidFetch, daily } = await reconcilingFetch('latest');
+      await tokens.mint(account.address, 1_000_000n);
+      paidAnswer = 'reset';
+      const lost = await rejectionOf(paidFetch(url));
+      paidAnswer = 'refuse';
+      const refused = await rejectionOf(paidFetch(url));
+      const settledLater = decodeHeader(captured.at(-1)!).payload;
+      paidAnswer = 'reset';
+      const lostToo = await rejectionOf(paidFetch(url));
+      expect([lost.code, refused.code, lostToo.code]).toEqual(['settlement_unknown', 'payment_rejected', 'settlement_unknown']);
+      expect(await daily()).toBe('0.03');
+      expect(await status(paidFetch)).toEqual(['unknown', 'unknown', 'unknown']);
+
+      // Nothing decided yet: everything stays counted.
+      expect((await paidFetch.budget.reconcile()).map((o) => o.state)).toEqual(['pending', 'pending', 'pending']);
+      expect(await daily()).toBe('0.03');
+
+      // The server that said "failed" settles it after all (F3): found used, stays counted.
+      await settle(settledLater);
+      const second = await paidFetch.budget.reconcile();
+      expect(second.map((o) => [o.authorization.nonce, o.state])).toEqual([
+        [lost.authorization.nonce, 'pending'],
+        [refused.payment.authorization.nonce, 'used'],
+        [lostToo.authorization.nonce, 'pending'],
+      ]);
+      expect(await daily()).toBe('0.03');
+      expect(await status(paidFetch)).toEqual(['unknown', 'settled', 'unknown']);
+
+      // The other two expire unused: the budget gets them back, and only them.
+      const last = lostToo.authorization.validBefore > lost.authorization.validBefore ? lostToo.authorization.validBefore : lost.authorization.validBefore;
+      await rpcRequest(anvil.rpcUrl, 'evm_setNextBlockTimestamp', [`0x${last.toString(16)}`]);
+      await mine(1);
+      const third = await paidFetch.budget.reconcile();
+      expect(third.map((o) => [o.state, o.released, o.amount, o.payTo])).toEqual([
+        ['expired', true, 10_000n, PAY_TO],
+        ['expired', true, 10_000n, PAY_TO],
+      ]);
+      expect(await daily()).toBe('0.01');
+      expect(await status(paidFetch)).toEqual(['released', 'settled', 'released']);
+      expect(await paidFetch.budget.reconcile()).toEqual([]);
+      // The chain agrees: the payer paid exactly the one settled payment.
+      expect(await tokens.balanceOf(account.address)).toBe(1_000_000n - 10_000n);
+    });
+
+    it('by default judges at the finalized block: nothing is given back before the expiry is final', async () => {
+      const { paidFetch, daily } = await reconcilingFetch();
+      paidAnswer = 'reset';
+      const lost = await rejectionOf(paidFetch(url));
+      await rpcRequest(anvil.rpcUrl, 'evm_setNextBlockTimestamp', [`0x${lost.authorization.validBefore.toString(16)}`]);
+      await mine(1);
+      expect((await paidFetch.budget.reconcile()).map((o) => o.state)).toEqual(['pending']);
+      expect(await daily()).toBe('0.01');
+      await mine(ANVIL_FINALITY_BLOCKS);
+      expect((await paidFetch.budget.reconcile()).map((o) => [o.state, o.released])).toEqual([['expired', true]]);
+      expect(await daily()).toBe('0');
+    });
+
+    it('a network without a client, or a node that is gone: unavailable, and the payment stays counted', async () => {
+      const gone = await startAnvil();
+      const goneClient = createPublicClient({ transport: http(gone.rpcUrl, { retryCount: 0 }) });
+      await gone.stop();
+      for (const checker of [chainChecker({ 'eip155:8453': reader }), chainChecker({ 'eip155:84532': goneClient })]) {
+        const account = privateKeyToAccount(generatePrivateKey());
+        const paidFetch = wrapFetch(fetch, account, { budget: { daily: '0.05' }, reconcile: checker });
+        paidAnswer = 'reset';
+        await rejectionOf(paidFetch(url));
+        const [outcome] = await paidFetch.budget.reconcile();
+        expect(outcome!.state).toBe('unavailable');
+        expect(outcome!.error).toBeInstanceOf(ReconcileUnavailableError);
+        expect((await paidFetch.budget.remaining()).find((l) => l.limit === 'daily')!.used).toBe('0.01');
+        // Asked again next time.
+        expect((await paidFetch.budget.reconcile()).map((o) => o.state)).toEqual(['unavailable']);
+      }
+    });
+
+    it('without the option, reconcile() is a TypeError and nothing is looked up', async () => {
+      const paidFetch = wrapFetch(fetch, privateKeyToAccount(generatePrivateKey()));
+      await expect(paidFetch.budget.reconcile()).rejects.toThrow(TypeError);
+    });
   });
 
   it('never left the machine', () => {

@@ -1,0 +1,173 @@
+/**
+ * `budget.reconcile()` bookkeeping: which payments it asks about, what it does with each answer,
+ * and what happens when the checker or the store fails. The chain here is a scripted checker; the
+ * real chain is in test/interop/checkAuthorization.test.ts.
+ */
+import { HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+import {
+  chainChecker,
+  memoryStore,
+  ReconcileUnavailableError,
+  type AuthorizationCheck,
+  type AuthorizationChecker,
+  type AuthorizationRef,
+  type SpendStore,
+} from '../../src/index.js';
+import { MAX_AMBIGUOUS_PAYMENTS } from '../../src/internal/ambiguousPayments.js';
+import { challengeV2, paywall, useMswServer } from '../support/msw.js';
+import { paymentRequiredV2, settlementHeader, testAccount } from '../support/challenges.js';
+import { payer, T0, usdc } from '../support/paying.js';
+import { rejectionOf } from '../support/secrets.js';
+
+const server = useMswServer();
+const URL_ = 'https://api.example.com/data';
+type Answer = 'reset' | 'refuse' | 'settled';
+
+/** A paywall whose paid answer the test picks: a reset (unknown), a 402 refusal (failed) or a settled 200. */
+function paywallAnswering(answer: { next: Answer }) {
+  const p = paywall({
+    url: URL_,
+    challenge: () => challengeV2(paymentRequiredV2([usdc(10_000)])),
+    paid: () =>
+      answer.next === 'reset'
+        ? HttpResponse.error()
+        : answer.next === 'refuse'
+          ? challengeV2(paymentRequiredV2([usdc(10_000)], { error: 'settlement failed' }))
+          : HttpResponse.json({}, { headers: { 'PAYMENT-RESPONSE': settlementHeader({ success: true, transaction: `0x${'ab'.repeat(32)}`, network: 'eip155:84532', payer: testAccount.address }) } }),
+  });
+  server.use(p.handler);
+  return p;
+}
+
+/** A checker answering from `states` by nonce (default `pending`), counting its calls. */
+function scriptedChecker(states: Map<string, AuthorizationCheck['state'] | Error> = new Map()) {
+  const asked: AuthorizationRef[] = [];
+  const checker: AuthorizationChecker = {
+    async check(authorization) {
+      asked.push(authorization);
+      const state = states.get(authorization.nonce) ?? 'pending';
+      if (state instanceof Error) throw state;
+      return { state, blockNumber: 1n, blockTimestamp: 1n, validBefore: authorization.validBefore };
+    },
+  };
+  return { checker, asked, states };
+}
+
+async function dailyUsed(paidFetch: ReturnType<typeof payer>['paidFetch']): Promise<string> {
+  return (await paidFetch.budget.remaining()).find((l) => l.scope === 'global' && l.limit === 'daily')!.used;
+}
+
+describe('budget.reconcile()', () => {
+  it('asks only about failed and unknown payments, and acts on each answer', async () => {
+    const answer = { next: 'settled' as Answer };
+    const p = paywallAnswering(answer);
+    const { checker, asked, states } = scriptedChecker();
+    const { paidFetch } = payer({ reconcile: checker, budget: { daily: '1.00' } });
+    await paidFetch(URL_); // settled: never asked about
+    answer.next = 'reset';
+    const unknown = await rejectionOf(paidFetch(URL_));
+    answer.next = 'refuse';
+    const failed = await rejectionOf(paidFetch(URL_));
+    expect(p.paid()).toHaveLength(3);
+    expect(await dailyUsed(paidFetch)).toBe('0.03');
+
+    states.set(unknown.authorization.nonce, 'expired');
+    states.set(failed.payment.authorization.nonce, 'used');
+    const outcomes = await paidFetch.budget.reconcile();
+    expect(asked.map((a) => a.nonce)).toEqual([unknown.authorization.nonce, failed.payment.authorization.nonce]);
+    expect(outcomes.map((o) => [o.state, o.released])).toEqual([
+      ['expired', true],
+      ['used', undefined],
+    ]);
+    expect(await dailyUsed(paidFetch)).toBe('0.02');
+    expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['settled', 'released', 'settled']);
+    // Decided payments are forgotten: nothing more to ask.
+    expect(await paidFetch.budget.reconcile()).toEqual([]);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('pending and unavailable payments stay counted and are asked about again; other errors propagate and forget nothing', async () => {
+    const answer = { next: 'reset' as Answer };
+    paywallAnswering(answer);
+    const { checker, asked, states } = scriptedChecker();
+    const { paidFetch } = payer({ reconcile: checker, budget: { daily: '1.00' } });
+    const a = await rejectionOf(paidFetch(URL_));
+    const b = await rejectionOf(paidFetch(URL_));
+    const unavailable = new ReconcileUnavailableError({ authorization: b.authorization, reason: 'rpc down' });
+    states.set(b.authorization.nonce, unavailable);
+    const first = await paidFetch.budget.reconcile();
+    expect(first.map((o) => o.state)).toEqual(['pending', 'unavailable']);
+    expect(first[1]!.error).toBe(unavailable);
+    expect(await dailyUsed(paidFetch)).toBe('0.02');
+
+    states.set(a.authorization.nonce, new TypeError('checker misconfigured'));
+    await expect(paidFetch.budget.reconcile()).rejects.toThrow('checker misconfigured');
+    states.set(a.authorization.nonce, 'expired');
+    states.set(b.authorization.nonce, 'expired');
+    expect((await paidFetch.budget.reconcile()).map((o) => [o.state, o.released])).toEqual([
+      ['expired', true],
+      ['expired', true],
+    ]);
+    expect(await dailyUsed(paidFetch)).toBe('0');
+    expect(asked.length).toBe(5);
+  });
+
+  it('a store that fails to release: unavailable, still counted, released on the next reconcile', async () => {
+    paywallAnswering({ next: 'reset' });
+    const { checker, states } = scriptedChecker();
+    const inner = memoryStore({ clock: () => T0 });
+    let failRelease = true;
+    const store: SpendStore = {
+      ...inner,
+      reserve: (r) => inner.reserve(r),
+      settle: (...args) => inner.settle(...args),
+      usage: (c) => inner.usage(c),
+      report: (q) => inner.report(q),
+      release: (id) => (failRelease ? Promise.reject(new Error('store down')) : inner.release(id)),
+    };
+    const { paidFetch } = payer({ reconcile: checker, store, budget: { daily: '1.00' } });
+    const lost = await rejectionOf(paidFetch(URL_));
+    states.set(lost.authorization.nonce, 'expired');
+    const [first] = await paidFetch.budget.reconcile();
+    expect(first).toMatchObject({ state: 'unavailable', error: new Error('store down') });
+    expect(await dailyUsed(paidFetch)).toBe('0.01');
+    failRelease = false;
+    expect((await paidFetch.budget.reconcile()).map((o) => [o.state, o.released])).toEqual([['expired', true]]);
+    expect(await dailyUsed(paidFetch)).toBe('0');
+  });
+
+  it('two reconciles at once ask about each payment once, and release it once', async () => {
+    paywallAnswering({ next: 'reset' });
+    const { checker, asked, states } = scriptedChecker();
+    const { paidFetch } = payer({ reconcile: checker, budget: { daily: '1.00' } });
+    const lost = await rejectionOf(paidFetch(URL_));
+    states.set(lost.authorization.nonce, 'expired');
+    const [x, y] = await Promise.all([paidFetch.budget.reconcile(), paidFetch.budget.reconcile()]);
+    expect([...x!, ...y!].map((o) => o.state)).toEqual(['expired']);
+    expect(asked).toHaveLength(1);
+    expect(await dailyUsed(paidFetch)).toBe('0');
+  });
+
+  it(`remembers at most ${MAX_AMBIGUOUS_PAYMENTS} payments; the oldest beyond that stay counted`, async () => {
+    paywallAnswering({ next: 'reset' });
+    const { checker, asked } = scriptedChecker();
+    const { paidFetch } = payer({
+      reconcile: checker,
+      breaker: false,
+      budget: { perRequest: '0.01', daily: 'unlimited', maxPayments: { perMinute: 10_000, perDay: 10_000 } },
+    });
+    const first = await rejectionOf(paidFetch(URL_));
+    for (let i = 0; i < MAX_AMBIGUOUS_PAYMENTS; i++) expect((await rejectionOf(paidFetch(URL_))).code).toBe('settlement_unknown');
+    const outcomes = await paidFetch.budget.reconcile();
+    expect(outcomes).toHaveLength(MAX_AMBIGUOUS_PAYMENTS);
+    expect(asked.some((a) => a.nonce === first.authorization.nonce)).toBe(false);
+  });
+
+  it('the option is checked at wrapFetch time, and chainChecker checks its clients', () => {
+    expect(() => payer({ reconcile: {} as AuthorizationChecker })).toThrow(/options\.reconcile must be an authorization checker/);
+    expect(() => chainChecker({ base: { request: async () => null } })).toThrow(/"base" is not a CAIP-2 EVM network/);
+    expect(() => chainChecker({ 'eip155:8453': {} as never })).toThrow(/the client for eip155:8453 must be a viem client/);
+    expect(() => chainChecker(null as never)).toThrow(TypeError);
+  });
+});
