@@ -25,7 +25,7 @@ import { InsecureTransportError } from './errors/InsecureTransportError.js';
 import type { RequestReplay } from './requestReplay.js';
 import type { Challenge } from './protocol/challenge.js';
 import { createPrepayTerms } from './prepayTerms.js';
-import { createAmbiguousPayments, type ReconciledPayment } from './internal/ambiguousPayments.js';
+import { reconcilePayments, type ReconciledPayment } from './budget/reconcilePayments.js';
 import type { ResolvedOptions } from './options.js';
 import type { Wallet } from './wallets/types.js';
 
@@ -44,7 +44,7 @@ export interface Engine {
    * (send the request the usual way).
    */
   prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined>;
-  /** With `options.reconcile`: asks the chain about the failed and unknown payments of this engine (see {@link createAmbiguousPayments}). */
+  /** With `options.reconcile`: asks the chain about the failed and unknown payments of the store's last hour (see {@link reconcilePayments}); one at a time. */
   reconcile(): Promise<ReconciledPayment[]>;
 }
 
@@ -73,7 +73,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   const prices = createPricePins(hardening.pinPrices);
   const creditedTransactions = new Set<string>();
   const prepayTerms = options.prepay ? createPrepayTerms(options.prepay, options.clock) : undefined;
-  const ambiguous = options.reconcile ? createAmbiguousPayments(options.reconcile) : undefined;
+  let reconciling: Promise<unknown> = Promise.resolve();
   const emit = <K extends keyof typeof options.on>(name: K, event: Parameters<NonNullable<(typeof options.on)[K]>>[0]) => {
     try {
       const result: unknown = (options.on[name] as ((e: typeof event) => unknown) | undefined)?.(event);
@@ -265,15 +265,11 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         ...(transaction ? { transaction } : {}),
         authorization: sent,
       });
-      return reservation.settle(status, transaction).then(
-        () => {
-          // Undecided: the store keeps it releasable, in case the chain shows it expired unused.
-          if (status !== 'settled') ambiguous?.track({ authorization: sent, reservation, host: quote.host, payTo: quote.payTo, amount: quote.amount, asset: quote.option.asset });
-        },
-        (cause: unknown) => {
-          emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
-        },
-      );
+      // The record keeps where the authorization can be looked up, for a reconciliation by any process.
+      const where = { from: sent.from, nonce: sent.nonce, validBefore: sent.validBefore.toString() };
+      return reservation.settle(status, transaction, where).catch((cause: unknown) => {
+        emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
+      });
     };
     const deadline = linkedDeadline(replay.signal, hardening.paidRequestTimeoutMs);
     let paid: Response;
@@ -335,10 +331,13 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     return paid;
   }
 
-  const reconcile = (): Promise<ReconciledPayment[]> =>
-    ambiguous
-      ? ambiguous.reconcile()
-      : Promise.reject(new TypeError("budget.reconcile() needs the reconcile option, e.g. reconcile: chainChecker({ 'eip155:8453': publicClient })."));
+  const reconcile = (): Promise<ReconciledPayment[]> => {
+    const checker = options.reconcile;
+    if (!checker) return Promise.reject(new TypeError("budget.reconcile() needs the reconcile option, e.g. reconcile: chainChecker({ 'eip155:8453': publicClient })."));
+    const run = reconciling.catch(() => undefined).then(() => reconcilePayments(options.store, checker, options.clock()));
+    reconciling = run;
+    return run;
+  };
 
   return { budget, pay, prepay, reconcile };
 }

@@ -5,7 +5,7 @@ import { toWallet } from './wallets/toWallet.js';
 import type { WalletInput } from './wallets/types.js';
 import type { RemainingLimit } from './budget/budget.js';
 import type { SpendRecord } from './budget/store.js';
-import type { ReconciledPayment } from './internal/ambiguousPayments.js';
+import type { ReconciledPayment } from './budget/reconcilePayments.js';
 
 /** Read-only view of the budget of a wrapped fetch. */
 export interface BudgetView {
@@ -15,10 +15,11 @@ export interface BudgetView {
   report(query?: { since?: number; limit?: number }): Promise<SpendRecord[]>;
   /**
    * With the `reconcile` option ({@link chainChecker}): asks the chain about every payment of
-   * this fetch whose outcome was `failed` or `unknown`, gives back to the budget those whose
-   * authorization expired unused, records as `settled` those it shows used, and keeps counting
-   * the rest. Call it now and then (e.g. every few minutes); it signs and sends nothing.
-   * Rejects with a `TypeError` without the option.
+   * the store's last hour whose outcome was `failed` or `unknown` (paid by this process or by
+   * any other sharing the store), gives back to the budget those whose authorization expired
+   * unused, records as `settled` those it shows used, and keeps counting the rest. Call it now
+   * and then (e.g. every few minutes); it signs and sends nothing. Rejects with a `TypeError`
+   * without the option.
    */
   reconcile(): Promise<ReconciledPayment[]>;
 }

@@ -5,7 +5,7 @@
  */
 export { wrapFetch, type PaidFetch, type BudgetView } from './fetch.js';
 export { memoryStore, type MemoryStoreOptions } from './budget/stores/memory.js';
-export type { SpendStore, SpendRecord, SpendStatus, ReserveRequest, ReserveResult, CounterCheck, CounterWindow } from './budget/store.js';
+export type { SpendStore, SpendRecord, SpendStatus, SpendAuthorization, ReserveRequest, ReserveResult, CounterCheck, CounterWindow } from './budget/store.js';
 export type { BudgetOptions, ScopeLimits, AllowDeny } from './budget/budgetOptions.js';
 export { BUDGET_DEFAULTS } from './budget/budgetOptions.js';
 export type { RemainingLimit } from './budget/budget.js';
@@ -21,7 +21,7 @@ export {
 } from './checkAuthorization.js';
 export type { AuthorizationRef } from './schemes/exactEvm.js';
 export { chainChecker, type AuthorizationChecker } from './chainChecker.js';
-export type { ReconciledPayment } from './internal/ambiguousPayments.js';
+export type { ReconciledPayment } from './budget/reconcilePayments.js';
 export type { WrapFetchOptions, DeclaredAsset, EventListeners } from './options.js';
 export type { Quote } from './select.js';
 export type { PaymentOption, Challenge } from './protocol/challenge.js';

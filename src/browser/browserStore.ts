@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { spendAuthorizationSchema } from '../budget/spendAuthorizationSchema.js';
 import { emptyLedgerState, releaseIn, reserveIn, settleIn, usageIn, type LedgerState } from '../budget/ledgerState.js';
 import type { ReserveResult, SpendRecord, SpendStore } from '../budget/store.js';
 import { decimal, ledgerStateSchema, mapKey, parseStoredJson } from '../budget/ledgerStateSchema.js';
@@ -47,6 +48,7 @@ const recordSchema = z.strictObject({
   network: text,
   status: z.enum(['reserved', 'settled', 'failed', 'unknown', 'released']),
   transaction: z.optional(text),
+  authorization: z.optional(spendAuthorizationSchema),
 });
 
 const storedSchema = z.strictObject({ ledger: ledgerStateSchema, records: z.array(recordSchema) });
@@ -167,11 +169,11 @@ export function browserStore(options: BrowserStoreOptions = {}): SpendStore {
         return { result: released, write: released };
       });
     },
-    settle(id, status, transaction) {
+    settle(id, status, transaction, authorization) {
       return withState('readwrite', (state) => {
         const pending = state.ledger.pending[id] !== undefined;
         settleIn(state.ledger, id, status !== 'settled');
-        const updated = update(state, id, transaction ? { status, transaction } : { status });
+        const updated = update(state, id, { status, ...(transaction ? { transaction } : {}), ...(authorization ? { authorization: { from: authorization.from, nonce: authorization.nonce, validBefore: authorization.validBefore } } : {}) });
         return { result: undefined, write: pending || updated };
       });
     },

@@ -5,7 +5,7 @@ import { BudgetExceededError } from '../errors/BudgetExceededError.js';
 import { BudgetUnavailableError } from '../errors/BudgetUnavailableError.js';
 import { ApprovalDeniedError } from '../errors/ApprovalDeniedError.js';
 import type { ResolvedBudget, ResolvedLimits, ResolvedList } from './budgetOptions.js';
-import type { CounterCheck, CounterWindow, SpendRecord, SpendStore } from './store.js';
+import type { CounterCheck, CounterWindow, SpendAuthorization, SpendRecord, SpendStore } from './store.js';
 import type { PolicyRefusal, Quote } from '../select.js';
 
 /** Remaining room under one limit. Amounts are decimal strings in `unit`. */
@@ -29,8 +29,8 @@ export interface Reservation {
   readonly id: string;
   /** The payment was provably never sent, or its authorization expired unused on chain: undo the reservation (true when the store gave the amount back). */
   release(): Promise<boolean | void>;
-  /** Record the outcome of a sent payment (it stays counted). */
-  settle(status: 'settled' | 'failed' | 'unknown', transaction?: string): Promise<void>;
+  /** Record the outcome of a sent payment (it stays counted), and where its authorization can be looked up on chain. */
+  settle(status: 'settled' | 'failed' | 'unknown', transaction?: string, authorization?: SpendAuthorization): Promise<void>;
 }
 
 /** Limits in token micro-units of a declared, non-USD token, by asset key. */
@@ -123,7 +123,7 @@ export class Budget {
     return {
       id,
       release: () => store.release(id),
-      settle: (status, transaction) => store.settle(id, status, transaction),
+      settle: (status, transaction, authorization) => store.settle(id, status, transaction, authorization),
     };
   }
 

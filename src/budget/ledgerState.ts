@@ -1,8 +1,8 @@
 import { checkAndAdd, counterValue, subtract, type BucketAdd, type CounterState } from './windows.js';
 import type { ReserveRequest, ReserveResult, CounterCheck } from './store.js';
 
-/** Pending reservations older than this can no longer be released (their call is long over). */
-const PENDING_TTL_MS = 3_600_000;
+/** Pending reservations older than this can no longer be released (their call is long over); every built-in store uses it. */
+export const PENDING_TTL_MS = 3_600_000;
 
 /**
  * The whole state a plain-object store keeps to enforce a budget: bucketed counters and the

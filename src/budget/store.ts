@@ -25,6 +25,19 @@ export interface CounterCheck {
 /** Where a spend stands. `reserved` counts as spent (spent = signed); `released` does not. */
 export type SpendStatus = 'reserved' | 'settled' | 'failed' | 'unknown' | 'released';
 
+/**
+ * Where a sent payment's signed authorization can be looked up on chain (with the record's
+ * `asset` as the token and `network` as the chain). It holds no signature.
+ */
+export interface SpendAuthorization {
+  /** The paying address (the authorizer). */
+  readonly from: string;
+  /** The authorization's 32-byte nonce, as 0x-prefixed hex. */
+  readonly nonce: string;
+  /** Unix seconds, as a decimal string: the token refuses the authorization at or after it. */
+  readonly validBefore: string;
+}
+
 /** One payment in the spend report. */
 export interface SpendRecord {
   /** Reservation id. */
@@ -45,6 +58,8 @@ export interface SpendRecord {
   readonly status: SpendStatus;
   /** Settlement transaction hash, when a receipt gave one. */
   readonly transaction?: string;
+  /** Where the signed authorization can be looked up on chain, once the payment was sent. */
+  readonly authorization?: SpendAuthorization;
 }
 
 /** What to reserve: the checks, and the facts for the report. */
@@ -54,7 +69,7 @@ export interface ReserveRequest {
   /** Every limit this payment must fit under; all are added, or none. */
   readonly checks: readonly CounterCheck[];
   /** The facts kept for the spend report. */
-  readonly record: Omit<SpendRecord, 'id' | 'time' | 'status' | 'transaction'>;
+  readonly record: Omit<SpendRecord, 'id' | 'time' | 'status' | 'transaction' | 'authorization'>;
 }
 
 /** Result of a reservation: accepted, or the index of the first check that would overflow and the counter's current value. */
@@ -80,9 +95,10 @@ export interface SpendStore {
    * Records the outcome of a sent payment; the amount stays counted. A `settled` payment can never
    * be released; a `failed` or `unknown` one keeps what is needed to release it, until the pending
    * TTL, in case a reconciliation proves it can never be settled. (A store that drops it anyway
-   * is safe: the payment just stays counted.)
+   * is safe: the payment just stays counted.) `authorization` (given for every sent payment) is
+   * kept in the record, so that any process sharing the store can reconcile it.
    */
-  settle(id: string, status: 'settled' | 'failed' | 'unknown', transaction?: string): Promise<void>;
+  settle(id: string, status: 'settled' | 'failed' | 'unknown', transaction?: string, authorization?: SpendAuthorization): Promise<void>;
   /** Current value of each counter, for `remaining()`. */
   usage(checks: readonly Pick<CounterCheck, 'key' | 'window'>[]): Promise<bigint[]>;
   /** Spend records, oldest first (optionally since a time, and at most `limit` newest). */

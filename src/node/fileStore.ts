@@ -344,10 +344,11 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
         return true;
       });
     },
-    settle(id, status, transaction) {
+    settle(id, status, transaction, authorization) {
       return enqueue((context) => {
         const hold = status !== 'settled' && Object.hasOwn(context.state.pending, id) ? { hold: true as const } : {};
-        apply(context, { type: 'settle', id, status, ...(transaction ? { transaction } : {}), ...hold }, clock());
+        const where = authorization ? { authorization: { from: authorization.from, nonce: authorization.nonce, validBefore: authorization.validBefore } } : {};
+        apply(context, { type: 'settle', id, status, ...(transaction ? { transaction } : {}), ...where, ...hold }, clock());
       });
     },
     usage(checks) {
@@ -383,7 +384,14 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
         const current = records.get(record.id);
         if (!current) return;
         if (record.type === 'release') records.set(record.id, { ...current, status: 'released' });
-        else records.set(record.id, record.transaction ? { ...current, status: record.status, transaction: record.transaction } : { ...current, status: record.status });
+        else {
+          records.set(record.id, {
+            ...current,
+            status: record.status,
+            ...(record.transaction ? { transaction: record.transaction } : {}),
+            ...(record.authorization ? { authorization: record.authorization } : {}),
+          });
+        }
       });
       await scanned.catch(quarantine);
       verified = true;

@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import { spendAuthorizationSchema } from '../budget/spendAuthorizationSchema.js';
+import type { SpendAuthorization } from '../budget/store.js';
 import { decimal, ledgerStateSchema, mapKey, parseStoredJson, type Parsed } from '../budget/ledgerStateSchema.js';
 import type { LedgerState } from '../budget/ledgerState.js';
 import { canonicalJson } from './canonicalJson.js';
@@ -42,6 +44,8 @@ export type JournalEvent =
       readonly id: string;
       readonly status: 'settled' | 'failed' | 'unknown';
       readonly transaction?: string;
+      /** Where the payment's authorization can be looked up on chain (absent in older journals). */
+      readonly authorization?: SpendAuthorization;
       /** True when the reservation stays releasable (a `failed` or `unknown` outcome, written since reconciliation); absent in older journals, where a settle always ended it. */
       readonly hold?: true;
     };
@@ -97,7 +101,7 @@ const recordSchema = z.discriminatedUnion('type', [
     record: z.strictObject({ host: text, payee: text, amount: decimal, asset: text, network: text }),
   }),
   z.strictObject({ ...common, type: z.literal('release') }),
-  z.strictObject({ ...common, type: z.literal('settle'), status: z.enum(['settled', 'failed', 'unknown']), transaction: z.optional(text), hold: z.optional(z.literal(true)) }),
+  z.strictObject({ ...common, type: z.literal('settle'), status: z.enum(['settled', 'failed', 'unknown']), transaction: z.optional(text), authorization: z.optional(spendAuthorizationSchema), hold: z.optional(z.literal(true)) }),
 ]);
 
 /** A verified state file, and the canonical text of its `state` member (what journal records hash). */

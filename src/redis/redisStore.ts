@@ -1,5 +1,6 @@
 import { bucketIndex, bucketSeconds, CLOCK_JUMP_GRACE_SECONDS, oldestCounted } from '../budget/windows.js';
-import type { CounterCheck, CounterWindow, ReserveResult, SpendStore } from '../budget/store.js';
+import { PENDING_TTL_MS } from '../budget/ledgerState.js';
+import type { CounterCheck, CounterWindow, ReserveResult, SpendAuthorization, SpendStore } from '../budget/store.js';
 import type { RedisScriptClient } from './client.js';
 import { createScriptRunner } from './runScript.js';
 import { RESERVE_SCRIPT } from './reserveScript.js';
@@ -8,6 +9,8 @@ import { SETTLE_SCRIPT } from './settleScript.js';
 import { USAGE_SCRIPT } from './usageScript.js';
 import { REPORT_SCRIPT } from './reportScript.js';
 import { parseSpendRecord, recordJson } from './spendRecordJson.js';
+import { spendAuthorizationSchema } from '../budget/spendAuthorizationSchema.js';
+import * as z from 'zod/mini';
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -31,8 +34,6 @@ export interface RedisStoreOptions {
   readonly reservationTtlSeconds?: number;
 }
 
-/** Pending reservations older than this can no longer be released (as in the other stores). */
-const PENDING_TTL_MS = 3_600_000;
 /** Amounts travel as decimal strings; the scripts add and compare them exactly up to this size. */
 const MAX_DIGITS = 100;
 
@@ -108,9 +109,9 @@ export function redisStore(client: RedisScriptClient, options: RedisStoreOptions
       return reply === 1;
     },
 
-    async settle(id, status, transaction) {
+    async settle(id, status, transaction, authorization) {
       if (status !== 'settled' && status !== 'failed' && status !== 'unknown') throw new TypeError(`redisStore: unknown settlement status ${String(status)}`);
-      await run(SETTLE_SCRIPT, [keys.reservation(requireId(id)), keys.records], [id, status, transaction ?? '']);
+      await run(SETTLE_SCRIPT, [keys.reservation(requireId(id)), keys.records], [id, status, transaction ?? '', authorizationJson(authorization)]);
     },
 
     async usage(checks) {
@@ -187,4 +188,13 @@ function requireId(id: unknown): string {
 function positiveInteger(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`redisStore: options.${name} must be a positive integer`);
   return value;
+}
+
+/** The authorization of a settle as the settle script stores it (checked here: the script trusts it), or '' for none. */
+function authorizationJson(authorization: SpendAuthorization | undefined): string {
+  if (authorization === undefined) return '';
+  const { from, nonce, validBefore } = authorization;
+  const checked = z.safeParse(spendAuthorizationSchema, { from, nonce, validBefore });
+  if (!checked.success) throw new TypeError('redisStore: settle got a malformed authorization');
+  return JSON.stringify(checked.data);
 }

@@ -7,7 +7,8 @@ import type { LuaScript } from './runScript.js';
  * are dropped); a `failed` or `unknown` one keeps them, so that a reconciliation that finds its
  * authorization expired unused can still release it. A no-op for unknown ids.
  *
- * KEYS: 1 reservation, 2 records. ARGV: 1 id, 2 status, 3 transaction ('' for none).
+ * KEYS: 1 reservation, 2 records. ARGV: 1 id, 2 status, 3 transaction ('' for none),
+ * 4 the authorization as JSON ('' for none; checked by the caller).
  * Reply: 1.
  *
  * @example
@@ -32,6 +33,7 @@ if json then
   local record = cjson.decode(json)
   record.status = ARGV[2]
   if ARGV[3] ~= '' then record.transaction = ARGV[3] end
+  if ARGV[4] ~= nil and ARGV[4] ~= '' then record.authorization = cjson.decode(ARGV[4]) end
   redis.call('HSET', KEYS[2], id, cjson.encode(record))
 end
 return 1

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { SpendRecord } from '../budget/store.js';
+import { spendAuthorizationSchema } from '../budget/spendAuthorizationSchema.js';
 
 const text = z.string().check(z.maxLength(4096));
 
@@ -13,6 +14,7 @@ const recordSchema = z.object({
   network: text,
   status: z.enum(['reserved', 'settled', 'failed', 'unknown', 'released']),
   transaction: z.optional(text),
+  authorization: z.optional(spendAuthorizationSchema),
 });
 
 /**
@@ -38,8 +40,8 @@ export function parseSpendRecord(json: unknown): SpendRecord {
     const issue = parsed.error.issues[0];
     throw new Error(`redisStore: a report record is malformed at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
   }
-  const { transaction, ...rest } = parsed.data;
-  return transaction === undefined || transaction === '' ? rest : { ...rest, transaction };
+  const { transaction, authorization, ...rest } = parsed.data;
+  return { ...rest, ...(transaction === undefined || transaction === '' ? {} : { transaction }), ...(authorization ? { authorization } : {}) };
 }
 
 /**

@@ -4,6 +4,9 @@
  * the server settles the captured authorization, or lets it expire.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, http, type Address, type Hex } from 'viem';
@@ -31,6 +34,7 @@ import {
   type AuthorizationRef,
 } from '../../src/index.js';
 import { encodeBase64Json } from '../../src/protocol/codec.js';
+import { fileStore } from '../../src/node/index.js';
 import { decodeHeader, paymentRequiredV2, requirementV2 } from '../support/challenges.js';
 import { rejectionOf } from '../support/secrets.js';
 import { loopbackOnly } from '../support/loopbackOnly.js';
@@ -298,6 +302,32 @@ describe('checkAuthorization on anvil', { timeout: TIMEOUT_MS }, () => {
         expect((await paidFetch.budget.remaining()).find((l) => l.limit === 'daily')!.used).toBe('0.01');
         // Asked again next time.
         expect((await paidFetch.budget.reconcile()).map((o) => o.state)).toEqual(['unavailable']);
+      }
+    });
+
+    it('after a restart: a new process over the same file ledger gives back what the first one left unknown', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'x402-reconcile-'));
+      try {
+        const path = join(dir, 'ledger.json');
+        const account = privateKeyToAccount(generatePrivateKey());
+        const first = wrapFetch(fetch, account, { clock: await chainClock(), budget: { daily: '0.05' }, store: fileStore(path) });
+        paidAnswer = 'reset';
+        const lost = await rejectionOf(first(url));
+        expect(lost.code).toBe('settlement_unknown');
+        await rpcRequest(anvil.rpcUrl, 'evm_setNextBlockTimestamp', [`0x${lost.authorization.validBefore.toString(16)}`]);
+        await mine(1);
+        // "Restart": a new store object and a new wrapped fetch, with the reconcile option.
+        const second = wrapFetch(fetch, account, {
+          clock: await chainClock(),
+          budget: { daily: '0.05' },
+          store: fileStore(path),
+          reconcile: chainChecker({ 'eip155:84532': reader }, latest),
+        });
+        expect((await second.budget.reconcile()).map((o) => [o.state, o.released, o.authorization.nonce])).toEqual([['expired', true, lost.authorization.nonce]]);
+        expect((await second.budget.remaining()).find((l) => l.limit === 'daily')!.used).toBe('0');
+        expect((await fileStore(path).report()).map((r) => r.status)).toEqual(['released']);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
     });
 

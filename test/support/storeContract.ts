@@ -315,6 +315,22 @@ export function describeSpendStore(
         expect((await store.report())[0]).toMatchObject({ id: 'late', status: 'settled', transaction: '0x02' });
       });
 
+      it('settle keeps where the authorization can be looked up, in the report, across a later settle', async () => {
+        const { store } = await open();
+        const authorization = { from: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', nonce: `0x${'5a'.repeat(32)}`, validBefore: '1750000060' };
+        await store.reserve(request([check('a|usd|total', TOTAL, 10n, 100n)], 'auth'));
+        await store.reserve(request([check('a|usd|total', TOTAL, 10n, 100n)], 'none'));
+        expect((await store.report())[0]).not.toHaveProperty('authorization');
+        await store.settle('auth', 'unknown', undefined, authorization);
+        await store.settle('none', 'failed');
+        expect((await store.report()).map((r) => [r.id, r.authorization])).toEqual([
+          ['auth', authorization],
+          ['none', undefined],
+        ]);
+        await store.settle('auth', 'settled', '0x03');
+        expect((await store.report())[0]).toMatchObject({ status: 'settled', transaction: '0x03', authorization });
+      });
+
       it('settle of an unknown id is a no-op', async () => {
         const { store } = await open();
         await expect(store.settle('never-reserved', 'settled', '0x01')).resolves.toBeUndefined();

@@ -72,6 +72,7 @@ describe('spent = signed: the ledger follows every payment', () => {
       network: 'eip155:84532',
       status: 'settled',
       transaction: TX,
+      authorization: { from: testAccount.address, nonce: expect.stringMatching(/^0x[0-9a-f]{64}$/), validBefore: String(NOW / 1000 + 60) },
     });
     expect(used).toBe('0.01');
   });

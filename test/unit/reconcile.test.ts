@@ -14,7 +14,6 @@ import {
   type AuthorizationRef,
   type SpendStore,
 } from '../../src/index.js';
-import { MAX_AMBIGUOUS_PAYMENTS } from '../../src/internal/ambiguousPayments.js';
 import { challengeV2, paywall, useMswServer } from '../support/msw.js';
 import { paymentRequiredV2, settlementHeader, testAccount } from '../support/challenges.js';
 import { payer, T0, usdc } from '../support/paying.js';
@@ -63,7 +62,7 @@ describe('budget.reconcile()', () => {
     const answer = { next: 'settled' as Answer };
     const p = paywallAnswering(answer);
     const { checker, asked, states } = scriptedChecker();
-    const { paidFetch } = payer({ reconcile: checker, budget: { daily: '1.00' } });
+    const { paidFetch } = payer({ clock: () => T0, reconcile: checker, budget: { daily: '1.00' } });
     await paidFetch(URL_); // settled: never asked about
     answer.next = 'reset';
     const unknown = await rejectionOf(paidFetch(URL_));
@@ -91,7 +90,7 @@ describe('budget.reconcile()', () => {
     const answer = { next: 'reset' as Answer };
     paywallAnswering(answer);
     const { checker, asked, states } = scriptedChecker();
-    const { paidFetch } = payer({ reconcile: checker, budget: { daily: '1.00' } });
+    const { paidFetch } = payer({ clock: () => T0, reconcile: checker, budget: { daily: '1.00' } });
     const a = await rejectionOf(paidFetch(URL_));
     const b = await rejectionOf(paidFetch(URL_));
     const unavailable = new ReconcileUnavailableError({ authorization: b.authorization, reason: 'rpc down' });
@@ -126,7 +125,7 @@ describe('budget.reconcile()', () => {
       report: (q) => inner.report(q),
       release: (id) => (failRelease ? Promise.reject(new Error('store down')) : inner.release(id)),
     };
-    const { paidFetch } = payer({ reconcile: checker, store, budget: { daily: '1.00' } });
+    const { paidFetch } = payer({ clock: () => T0, reconcile: checker, store, budget: { daily: '1.00' } });
     const lost = await rejectionOf(paidFetch(URL_));
     states.set(lost.authorization.nonce, 'expired');
     const [first] = await paidFetch.budget.reconcile();
@@ -140,7 +139,7 @@ describe('budget.reconcile()', () => {
   it('two reconciles at once ask about each payment once, and release it once', async () => {
     paywallAnswering({ next: 'reset' });
     const { checker, asked, states } = scriptedChecker();
-    const { paidFetch } = payer({ reconcile: checker, budget: { daily: '1.00' } });
+    const { paidFetch } = payer({ clock: () => T0, reconcile: checker, budget: { daily: '1.00' } });
     const lost = await rejectionOf(paidFetch(URL_));
     states.set(lost.authorization.nonce, 'expired');
     const [x, y] = await Promise.all([paidFetch.budget.reconcile(), paidFetch.budget.reconcile()]);
@@ -149,19 +148,36 @@ describe('budget.reconcile()', () => {
     expect(await dailyUsed(paidFetch)).toBe('0');
   });
 
-  it(`remembers at most ${MAX_AMBIGUOUS_PAYMENTS} payments; the oldest beyond that stay counted`, async () => {
+  it('reads the shared store: another wrapped fetch over it (another process) reconciles what this one paid, once', async () => {
+    paywallAnswering({ next: 'reset' });
+    const { checker, states } = scriptedChecker();
+    const clock = { now: T0 };
+    const store = memoryStore({ clock: () => clock.now });
+    const { paidFetch } = payer({ store, clock: () => clock.now, budget: { daily: '1.00' } }, clock);
+    const lost = await rejectionOf(paidFetch(URL_));
+    states.set(lost.authorization.nonce, 'expired');
+    // No reconcile option here: this one cannot.
+    await expect(paidFetch.budget.reconcile()).rejects.toThrow(TypeError);
+    const other = payer({ store, clock: () => clock.now, reconcile: checker, budget: { daily: '1.00' } }, clock).paidFetch;
+    const again = payer({ store, clock: () => clock.now, reconcile: checker, budget: { daily: '1.00' } }, clock).paidFetch;
+    const [a, b] = await Promise.all([other.budget.reconcile(), again.budget.reconcile()]);
+    expect([...a!, ...b!].map((o) => [o.id, o.state, o.released])).toEqual([
+      [expect.stringMatching(/^pay_/), 'expired', true],
+      [expect.stringMatching(/^pay_/), 'expired', false],
+    ]);
+    expect(await dailyUsed(paidFetch)).toBe('0');
+  });
+
+  it('asks only about the last hour (and ten minutes): older payments can no longer be released and are left as they are', async () => {
     paywallAnswering({ next: 'reset' });
     const { checker, asked } = scriptedChecker();
-    const { paidFetch } = payer({
-      reconcile: checker,
-      breaker: false,
-      budget: { perRequest: '0.01', daily: 'unlimited', maxPayments: { perMinute: 10_000, perDay: 10_000 } },
-    });
-    const first = await rejectionOf(paidFetch(URL_));
-    for (let i = 0; i < MAX_AMBIGUOUS_PAYMENTS; i++) expect((await rejectionOf(paidFetch(URL_))).code).toBe('settlement_unknown');
-    const outcomes = await paidFetch.budget.reconcile();
-    expect(outcomes).toHaveLength(MAX_AMBIGUOUS_PAYMENTS);
-    expect(asked.some((a) => a.nonce === first.authorization.nonce)).toBe(false);
+    const clock = { now: T0 };
+    const { paidFetch } = payer({ clock: () => clock.now, reconcile: checker, budget: { daily: '1.00' } }, clock);
+    await rejectionOf(paidFetch(URL_));
+    clock.now += 70 * 60_000 + 1;
+    expect(await paidFetch.budget.reconcile()).toEqual([]);
+    expect(asked).toHaveLength(0);
+    expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['unknown']);
   });
 
   it('the option is checked at wrapFetch time, and chainChecker checks its clients', () => {

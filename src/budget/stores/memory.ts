@@ -52,9 +52,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): SpendStore {
       if (released) update(id, { status: 'released' });
       return released;
     },
-    async settle(id, status, transaction) {
+    async settle(id, status, transaction, authorization) {
       settleIn(state, id, status !== 'settled');
-      update(id, transaction ? { status, transaction } : { status });
+      update(id, { status, ...(transaction ? { transaction } : {}), ...(authorization ? { authorization } : {}) });
     },
     async usage(checks) {
       return usageIn(state, checks, clock());
