@@ -35,6 +35,10 @@ const CLI_HINTS: Readonly<Record<string, string>> = {
   no_acceptable_option: '`x402-autopay quote <url>` lists every option and why it was refused; --network widens the allowed networks.',
   insecure_transport: 'Use the https:// URL of the API (plain http is only paid on loopback hosts).',
   budget_unavailable: 'Check the ledger file (--ledger); docs/budget.md says how to recover a corrupt ledger.',
+  settlement_unknown:
+    'Do not pay again yet. After the time above, `x402-autopay reconcile --rpc <node URL>` asks the chain: it gives the amount back to the budget if the authorization expired unused, and records it settled if it was used.',
+  payment_rejected:
+    'Do not retry blindly: the budget keeps this payment counted. After the time above, `x402-autopay reconcile --rpc <node URL>` gives it back if the chain shows it expired unused.',
 };
 
 /**

@@ -25,6 +25,8 @@ Usage:
   x402-autopay quote [options] <url>   show the payment options of a URL and the one that
                                        would be chosen; pays nothing, signs nothing
   x402-autopay spend [options]         the spend report of the ledger (per day, host, payee)
+  x402-autopay reconcile --rpc <url>   ask the chain about failed and unknown payments; give
+                                       back to the budget those that expired unused
   x402-autopay help <command>          help of a command (or: <command> --help)
   x402-autopay --version
 
@@ -107,3 +109,31 @@ ${EXIT_CODES_HELP}
 
 Example:
   x402-autopay spend --json | jq '.total.usd'`;
+
+/** `x402-autopay reconcile --help`. */
+export const RECONCILE_HELP = `Usage: x402-autopay reconcile --rpc <url> [options]
+
+Asks the chain about the payments of the ledger's last hour whose outcome was failed or unknown
+(a rejection, a timeout, a reset connection): for each, the token's authorizationState of its
+payer and nonce, at the finalized block. One whose authorization expired unused never moved
+money: its amount is given back to the budget. One that was used is recorded as settled. One
+that can still be settled stays counted (run this again after its "valid until"). Signs nothing,
+sends no payment, needs no key.
+
+Options:
+  --rpc <url>                 a JSON-RPC node (http or https) of a network paid on; it is
+                              asked which chain it serves (repeatable, one per network)
+  --latest                    judge at the latest block instead of the finalized one (sooner,
+                              but a reorganisation could undo the answer)
+${LEDGER_HELP}
+  --json                      print the outcomes as JSON (amounts as strings)
+
+  -h, --help                  this help
+
+Exit codes:
+  0  every payment got an answer (used, pending or expired)
+  1  the chain could not answer for one of them (it stays counted), or the node is unreachable
+  2  bad input (usage, flags)
+
+Example:
+  x402-autopay reconcile --rpc https://mainnet.base.org`;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `x402-autopay` command: `fetch` (pay like curl), `quote` (what would be paid) and `spend`
- * (the ledger's report). Every payment goes through `wrapFetch`, the same engine as the library.
+ * The `x402-autopay` command: `fetch` (pay like curl), `quote` (what would be paid), `spend`
+ * (the ledger's report) and `reconcile` (give back what expired unused). Every payment goes
+ * through `wrapFetch`, the same engine as the library.
  * Exit codes: see `exitCodes.ts` and docs/cli.md.
  * @packageDocumentation
  */
@@ -11,16 +12,18 @@ import { show, UsageError } from './args.js';
 import { EXIT, exitCodeOf } from './exitCodes.js';
 import { fetchCommand } from './fetchCommand.js';
 import { errorText } from './format.js';
-import { FETCH_HELP, MAIN_HELP, QUOTE_HELP, SPEND_HELP } from './help.js';
+import { FETCH_HELP, MAIN_HELP, QUOTE_HELP, RECONCILE_HELP, SPEND_HELP } from './help.js';
 import { processIo, type Io } from './io.js';
 import { KEY_ENV } from './key.js';
 import { quoteCommand } from './quoteCommand.js';
 import { spendCommand } from './spendCommand.js';
+import { reconcileCommand } from './reconcileCommand.js';
 
 const COMMANDS: Readonly<Record<string, { run: (args: readonly string[], io: Io) => Promise<number>; help: string }>> = {
   fetch: { run: fetchCommand, help: FETCH_HELP },
   quote: { run: quoteCommand, help: QUOTE_HELP },
   spend: { run: spendCommand, help: SPEND_HELP },
+  reconcile: { run: reconcileCommand, help: RECONCILE_HELP },
 };
 
 /** Runs the command line `argv` (without `node` and the script) and returns the exit code. */
@@ -33,7 +36,7 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   const [command, ...rest] = argv;
   try {
-    if (command === undefined) throw new UsageError('missing command (fetch, quote or spend)');
+    if (command === undefined) throw new UsageError('missing command (fetch, quote, spend or reconcile)');
     if (command === '-h' || command === '--help' || command === 'help') {
       const topic = rest[0];
       if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) throw new UsageError(`unknown command ${show(topic)}`);
@@ -44,7 +47,7 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
       await io.out(`${version()}\n`);
       return EXIT.ok;
     }
-    if (!Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command ${show(command)} (expected fetch, quote or spend)`);
+    if (!Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command ${show(command)} (expected fetch, quote, spend or reconcile)`);
     return await COMMANDS[command]!.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
