@@ -20,6 +20,7 @@ import {
 } from '../../examples/local-stack/index.js';
 import { fileStore } from '../../src/node/index.js';
 import type { ReserveRequest } from '../../src/index.js';
+import { TRANSFER_WITH_AUTHORIZATION } from '../../src/schemes/exactEvm.js';
 import { removeDirs, runCli, tempDir } from './cliRunner.js';
 
 const TIMEOUT = 60_000;
@@ -53,16 +54,7 @@ async function signTransfer(validBefore: bigint) {
   const message = { from: payer.address, to: payee, value: 10_000n, validAfter: 0n, validBefore, nonce: keccak256(toHex(generatePrivateKey())) as Hex };
   const signature = await payer.signTypedData({
     domain: { name: 'USDC', version: '2', chainId: anvil.chain.id, verifyingContract: tokens.usdc },
-    types: {
-      TransferWithAuthorization: [
-        { name: 'from', type: 'address' },
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'validAfter', type: 'uint256' },
-        { name: 'validBefore', type: 'uint256' },
-        { name: 'nonce', type: 'bytes32' },
-      ],
-    },
+    types: { TransferWithAuthorization: TRANSFER_WITH_AUTHORIZATION },
     primaryType: 'TransferWithAuthorization',
     message,
   });
