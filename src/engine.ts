@@ -22,6 +22,8 @@ import { WalletError } from './errors/WalletError.js';
 import { PaymentRejectedError } from './errors/PaymentRejectedError.js';
 import { SettlementUnknownError } from './errors/SettlementUnknownError.js';
 import { InsecureTransportError } from './errors/InsecureTransportError.js';
+import { BudgetUnavailableError } from './errors/BudgetUnavailableError.js';
+import type { SpendAuthorization } from './budget/store.js';
 import type { RequestReplay } from './requestReplay.js';
 import type { Challenge } from './protocol/challenge.js';
 import { createPrepayTerms } from './prepayTerms.js';
@@ -245,6 +247,13 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       } else {
         header = { name: X_PAYMENT_HEADER, value: encodePaymentV1({ option: quote.option, payload: signed.payload }) };
       }
+      // Write-ahead (THREATS H4): before the header can leave, the ledger records the payment as
+      // of unknown outcome, with where its authorization can be looked up. A crash from here on
+      // leaves a record that a reconciliation can settle or give back; a store that cannot write
+      // it stops the payment (nothing was sent, so the reservation is released).
+      await reservation.settle('unknown', undefined, whereOf(signed.authorization)).catch((cause: unknown) => {
+        throw new BudgetUnavailableError({ url, operation: 'record the payment before sending it', cause });
+      });
       if (replay.signal?.aborted) throw replay.signal.reason;
     } catch (error) {
       return releaseAndThrow(error);
@@ -265,9 +274,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         ...(transaction ? { transaction } : {}),
         authorization: sent,
       });
-      // The record keeps where the authorization can be looked up, for a reconciliation by any process.
-      const where = { from: sent.from, nonce: sent.nonce, validBefore: sent.validBefore.toString() };
-      return reservation.settle(status, transaction, where).catch((cause: unknown) => {
+      return reservation.settle(status, transaction, whereOf(sent)).catch((cause: unknown) => {
         emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
       });
     };
@@ -360,6 +367,11 @@ function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 16 && out.includes(secret)) out = out.split(secret).join(redact(secret));
   return out;
+}
+
+/** What a spend record keeps of a sent authorization: where to look it up on chain (never the signature). */
+function whereOf(authorization: AuthorizationRef): SpendAuthorization {
+  return { from: authorization.from, nonce: authorization.nonce, validBefore: authorization.validBefore.toString() };
 }
 
 /** Connection errors that happen before any byte of the request leaves (Node/undici codes). */

@@ -44,7 +44,7 @@ describe('fileStore lock', () => {
     // Waiting the lock out would fail the payment (lock_timeout): paying proves the takeover.
     await expectPayment(server, fileStore(path, { lockTimeoutMs: 5_000 }));
     expect(await exists(`${path}.lock`)).toBe(false);
-    expect(await readLines(path)).toHaveLength(2);
+    expect(await readLines(path)).toHaveLength(3); // reserve, write-ahead, outcome
   });
 
   it('a lock held by a live process times out: BudgetUnavailableError, nothing signed or sent', async () => {

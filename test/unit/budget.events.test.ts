@@ -137,8 +137,12 @@ describe('listeners cannot change what the client does', () => {
   it('a throwing error listener while the store fails: the paid answer still arrives', async () => {
     serve(server, URL_, [usdc(10_000)]);
     const { paidFetch, store } = payer({ on: throwing });
-    store.settle = () => Promise.reject(new Error('disk full'));
+    // The write-ahead goes through; recording the outcome fails.
+    const settle = store.settle.bind(store);
+    let settles = 0;
+    store.settle = (...args) => (++settles === 1 ? settle(...args) : Promise.reject(new Error('disk full')));
     expect(await outcome(paidFetch, URL_)).toBe('HTTP 200');
+    expect(settles).toBe(2);
   });
 
   it('an async listener that rejects is harmless too', async () => {

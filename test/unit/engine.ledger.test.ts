@@ -1,6 +1,6 @@
 import { HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { isX402Error, memoryStore, wrapFetch, type SpendStore, type WrapFetchOptions } from '../../src/index.js';
+import { isX402Error, memoryStore, wrapFetch, type SpendRecord, type SpendStore, type WrapFetchOptions } from '../../src/index.js';
 import { Budget } from '../../src/budget/budget.js';
 import { resolveBudget } from '../../src/budget/budgetOptions.js';
 import { readChallenge } from '../../src/protocol/read.js';
@@ -8,7 +8,7 @@ import { selectQuote } from '../../src/select.js';
 import { resolveOptions } from '../../src/options.js';
 import type { WalletInput } from '../../src/wallets/types.js';
 import { challengeV2, paywall, useMswServer, type SeenRequest } from '../support/msw.js';
-import { BASE_SEPOLIA_USDC, PAY_TO, paymentRequiredV2, requirementV2, settlementHeader, testAccount } from '../support/challenges.js';
+import { BASE_SEPOLIA_USDC, decodeHeader, PAY_TO, paymentRequiredV2, requirementV2, settlementHeader, testAccount } from '../support/challenges.js';
 import { countingSigner } from '../support/signers.js';
 import { rejectionOf } from '../support/secrets.js';
 
@@ -28,7 +28,7 @@ async function dailyUsed(paidFetch: { budget: { remaining(): Promise<{ scope: st
  * ledger back through `paidFetch.budget`.
  */
 async function call(args: {
-  paid?: (seen: SeenRequest) => Response;
+  paid?: (seen: SeenRequest) => Response | Promise<Response>;
   challenge?: () => Response;
   wallet?: WalletInput;
   options?: WrapFetchOptions;
@@ -258,12 +258,45 @@ describe('store failures fail closed', () => {
     expect(p.paid()).toHaveLength(0);
   });
 
+  it('a store that cannot record the payment before it is sent (the write-ahead) → BudgetUnavailableError, nothing sent, the reservation released', async () => {
+    const signer = countingSigner();
+    const { error, p, records, used } = await call({ wallet: signer, store: failing('settle') });
+    expect((error as { code: string }).code).toBe('budget_unavailable');
+    expect((error as { moneyMoved: string }).moneyMoved).toBe('no');
+    expect((error as Error).message).toContain('could not record the payment before sending it');
+    expect(signer.calls).toBe(1); // signed, but the signature never left the process
+    expect(p.paid()).toHaveLength(0);
+    expect(records.map((r) => r.status)).toEqual(['released']);
+    expect(used).toBe('0');
+  });
+
   it('a store that cannot record the outcome: the paid answer still arrives, an error event says so, the amount stays counted', async () => {
-    const { response, events, used, records } = await call({ store: failing('settle') });
+    // The write-ahead goes through; the store fails from the answer on.
+    const inner = memoryStore({ clock: () => NOW });
+    let settles = 0;
+    const store: SpendStore = { ...inner, settle: (...args) => (++settles === 1 ? inner.settle(...args) : Promise.reject(new Error('settle down'))) };
+    const { response, events, used, records } = await call({ store });
     expect(response!.status).toBe(200);
     expect(events).toContainEqual(expect.objectContaining({ type: 'error', url: URL_, message: expect.stringContaining('could not record the payment outcome') }));
-    expect(records.map((r) => r.status)).toEqual(['reserved']);
+    expect(records.map((r) => r.status)).toEqual(['unknown']);
     expect(used).toBe('0.01');
+  });
+
+  it('the write-ahead: while the paid request is in flight, the ledger already holds it as unknown, with its authorization', async () => {
+    const store = memoryStore({ clock: () => NOW });
+    let seenInFlight: SpendRecord[] = [];
+    const { response, p } = await call({
+      store,
+      paid: async () => {
+        // The ledger, as the server receives the payment.
+        seenInFlight = await store.report();
+        return HttpResponse.json({}, { headers: { 'PAYMENT-RESPONSE': settlementHeader({ success: true, transaction: TX, network: 'eip155:84532', payer: testAccount.address }) } });
+      },
+    });
+    expect(response!.status).toBe(200);
+    const sent = decodeHeader(p.paid()[0]!.headers['payment-signature']!).payload.authorization;
+    expect(seenInFlight.map((r) => [r.status, r.authorization])).toEqual([['unknown', { from: sent.from, nonce: sent.nonce, validBefore: sent.validBefore }]]);
+    expect((await store.report()).map((r) => r.status)).toEqual(['settled']);
   });
 
   it('a store that cannot release: the original error is thrown and an error event says so', async () => {
