@@ -171,6 +171,7 @@ export function browserStore(options: BrowserStoreOptions = {}): SpendStore {
     },
     settle(id, status, transaction, authorization) {
       return withState('readwrite', (state) => {
+        if (state.records.some((record) => record.id === id && record.status === 'released')) return { result: undefined, write: false };
         const pending = state.ledger.pending[id] !== undefined;
         settleIn(state.ledger, id, status !== 'settled');
         const updated = update(state, id, { status, ...(transaction ? { transaction } : {}), ...(authorization ? { authorization: { from: authorization.from, nonce: authorization.nonce, validBefore: authorization.validBefore } } : {}) });

@@ -96,7 +96,8 @@ export interface SpendStore {
    * be released; a `failed` or `unknown` one keeps what is needed to release it, until the pending
    * TTL, in case a reconciliation proves it can never be settled. (A store that drops it anyway
    * is safe: the payment just stays counted.) `authorization` (given for every sent payment) is
-   * kept in the record, so that any process sharing the store can reconcile it.
+   * kept in the record, so that any process sharing the store can reconcile it. A no-op for a
+   * released id (its amount was given back: nothing that arrives later changes that).
    */
   settle(id: string, status: 'settled' | 'failed' | 'unknown', transaction?: string, authorization?: SpendAuthorization): Promise<void>;
   /** Current value of each counter, for `remaining()`. */

@@ -382,7 +382,8 @@ export function fileStore(path: string, options: FileStoreOptions = {}): FileSto
           return;
         }
         const current = records.get(record.id);
-        if (!current) return;
+        // A release is final: a settle written after it (an answer that came late) changes nothing.
+        if (!current || current.status === 'released') return;
         if (record.type === 'release') records.set(record.id, { ...current, status: 'released' });
         else {
           records.set(record.id, {

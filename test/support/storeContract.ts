@@ -331,6 +331,17 @@ export function describeSpendStore(
         expect((await store.report())[0]).toMatchObject({ status: 'settled', transaction: '0x03', authorization });
       });
 
+      it('a release is final: a settle arriving after it (a late answer) changes neither the counters nor the report', async () => {
+        const { store } = await open();
+        await store.reserve(request([check('rf|usd|total', TOTAL, 40n, 100n)], 'late-answer'));
+        await store.settle('late-answer', 'unknown');
+        expect(await store.release('late-answer')).toBe(true);
+        await store.settle('late-answer', 'settled', '0x04');
+        expect(await used(store, 'rf|usd|total', TOTAL)).toBe(0n);
+        expect((await store.report())[0]).toMatchObject({ id: 'late-answer', status: 'released' });
+        expect((await store.report())[0]).not.toHaveProperty('transaction');
+      });
+
       it('settle of an unknown id is a no-op', async () => {
         const { store } = await open();
         await expect(store.settle('never-reserved', 'settled', '0x01')).resolves.toBeUndefined();

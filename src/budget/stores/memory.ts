@@ -53,6 +53,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): SpendStore {
       return released;
     },
     async settle(id, status, transaction, authorization) {
+      if (records.get(id)?.status === 'released') return;
       settleIn(state, id, status !== 'settled');
       update(id, { status, ...(transaction ? { transaction } : {}), ...(authorization ? { authorization } : {}) });
     },
