@@ -1,4 +1,4 @@
-import { checkAuthorization, type AuthorizationCheck, type ChainReader, type CheckAuthorizationOptions } from './checkAuthorization.js';
+import { checkAuthorization, checkedOptions, type AuthorizationCheck, type ChainReader, type CheckAuthorizationOptions } from './checkAuthorization.js';
 import { evmChainId } from './protocol/networks.js';
 import { ReconcileUnavailableError } from './errors/ReconcileUnavailableError.js';
 import type { AuthorizationRef } from './schemes/exactEvm.js';
@@ -20,7 +20,7 @@ export interface AuthorizationChecker {
  *
  * @param chains - one client per CAIP-2 network, e.g. `{ 'eip155:8453': publicClient }`.
  * @param options - the block tag (default `finalized`) and the timeout of each check.
- * @throws TypeError at once for a key that is not an EVM network or a client without `request()`.
+ * @throws TypeError at once for a key that is not an EVM network, a client without `request()`, or a bad option.
  *
  * @example
  * ```ts
@@ -45,7 +45,7 @@ export function chainChecker(chains: Readonly<Record<string, ChainReader>>, opti
     }
     clients.set(network, client);
   }
-  const settings = Object.freeze({ ...options });
+  const settings = Object.freeze(checkedOptions(options, 'chainChecker'));
   return Object.freeze({
     check(authorization: AuthorizationRef): Promise<AuthorizationCheck> {
       const client = clients.get(authorization.network);

@@ -97,12 +97,7 @@ export async function checkAuthorization(
     throw new TypeError('checkAuthorization: client must be a viem client or an EIP-1193 provider (an object with request()).');
   }
   const ref = checkedRef(authorization);
-  const blockTag = options.blockTag ?? 'finalized';
-  if (blockTag !== 'latest' && blockTag !== 'safe' && blockTag !== 'finalized') {
-    throw new TypeError(`checkAuthorization: blockTag must be 'latest', 'safe' or 'finalized'; got ${describe(blockTag)}.`);
-  }
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new TypeError(`checkAuthorization: timeoutMs must be a positive integer; got ${describe(timeoutMs)}.`);
+  const { blockTag, timeoutMs } = checkedOptions(options, 'checkAuthorization');
 
   const unavailable = (reason: string, cause?: unknown) => new ReconcileUnavailableError({ authorization: ref, reason, cause });
   const call = async (method: string, params: unknown[]): Promise<unknown> => {
@@ -142,6 +137,20 @@ export async function checkAuthorization(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The options of {@link checkAuthorization} with their defaults, or a `TypeError` naming the bad
+ * one (`who` says which function was called).
+ */
+export function checkedOptions(options: CheckAuthorizationOptions, who: string): Required<CheckAuthorizationOptions> {
+  const blockTag = options.blockTag ?? 'finalized';
+  if (blockTag !== 'latest' && blockTag !== 'safe' && blockTag !== 'finalized') {
+    throw new TypeError(`${who}: blockTag must be 'latest', 'safe' or 'finalized'; got ${describe(blockTag)}.`);
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new TypeError(`${who}: timeoutMs must be a positive integer; got ${describe(timeoutMs)}.`);
+  return { blockTag, timeoutMs };
 }
 
 /** Validates an authorization reference (typed or from JSON) into an {@link AuthorizationRef}. */

@@ -57,7 +57,7 @@ export async function reconcileCommand(args: readonly string[], io: Io): Promise
       io.err(`x402-autopay: the node ${url} did not say which chain it serves (${(error instanceof Error ? error.message : String(error)).split('\n')[0]}); nothing was changed.`);
       return EXIT.error;
     }
-    chains[`eip155:${chainId}`] = client as unknown as ChainReader;
+    chains[`eip155:${chainId}`] = client;
   }
   const checker = chainChecker(chains, { blockTag: values['latest'] === true ? 'latest' : 'finalized' });
   const outcomes = await reconcilePayments(fileStore(ledger), checker, Date.now());

@@ -185,5 +185,7 @@ describe('budget.reconcile()', () => {
     expect(() => chainChecker({ base: { request: async () => null } })).toThrow(/"base" is not a CAIP-2 EVM network/);
     expect(() => chainChecker({ 'eip155:8453': {} as never })).toThrow(/the client for eip155:8453 must be a viem client/);
     expect(() => chainChecker(null as never)).toThrow(TypeError);
+    expect(() => chainChecker({}, { blockTag: 'pending' as 'latest' })).toThrow(/chainChecker: blockTag must be/);
+    expect(() => chainChecker({}, { timeoutMs: -1 })).toThrow(/chainChecker: timeoutMs must be a positive integer/);
   });
 });
