@@ -13,13 +13,17 @@
  *                                    what `npm run bench` measures: the current code)
  *
  * Budgets are in gzip bytes, set about 10% above the sizes measured when they were last
- * reviewed, so growth is a decision, not an accident. Last raised: `*` (32 → 34 KB) and
+ * reviewed, so growth is a decision, not an accident. Last raised: every entry that holds the
+ * engine by 1 KB (`wrapFetch` and `/ky` 32 → 33, `*` 34 → 35, `/node` 42 → 43, `/browser`
+ * 36 → 37) for the `resend` option (sending the same payment again after an ambiguous answer;
+ * +0.7 KB gzip); before that `*` (32 → 34 KB) and
  * `/browser` (34 → 36 KB) for `checkAuthorization` (reconciling an ambiguous payment on chain;
  * tree-shaken out of `import { wrapFetch }`); before that `/node` (38 → 42 KB: the file
  * store's verified-ledger cache and `verify()`) and `/redis` (12.5 → 15 KB: the running sums of the
- * Lua scripts, which make a check cost the same with any number of buckets). `maxRatio` bounds an entry against the
- * reference measured in the same run (today: never larger than the reference; the issue's
- * goal of half is printed and tracked in the README).
+ * Lua scripts, which make a check cost the same with any number of buckets). `maxRatio` can
+ * bound an entry against the reference measured in the same run; no entry sets it today, since
+ * `import { wrapFetch }` is larger than the reference (the issue's goal of half is not met; the
+ * ratio is printed by `npm run bench` and tracked in the README).
  */
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -46,11 +50,11 @@ const REFERENCE = {
  * Entries whose subpath is not in package.json `exports` (yet) are skipped.
  */
 const ENTRIES = [
-  { name: "import { wrapFetch } from 'x402-autopay'", subpath: '.', code: `export { wrapFetch } from 'x402-autopay';`, platform: 'browser', budget: 32_000 },
-  { name: "import * from 'x402-autopay'", subpath: '.', code: `export * from 'x402-autopay';`, platform: 'browser', budget: 34_000 },
-  { name: "import * from 'x402-autopay/node'", subpath: './node', code: `export * from 'x402-autopay/node';`, platform: 'node', budget: 42_000 },
-  { name: "import * from 'x402-autopay/browser'", subpath: './browser', code: `export * from 'x402-autopay/browser';`, platform: 'browser', budget: 36_000 },
-  { name: "import { withPayment } from 'x402-autopay/ky'", subpath: './ky', code: `export { withPayment } from 'x402-autopay/ky';`, platform: 'browser', budget: 32_000 },
+  { name: "import { wrapFetch } from 'x402-autopay'", subpath: '.', code: `export { wrapFetch } from 'x402-autopay';`, platform: 'browser', budget: 33_000 },
+  { name: "import * from 'x402-autopay'", subpath: '.', code: `export * from 'x402-autopay';`, platform: 'browser', budget: 35_000 },
+  { name: "import * from 'x402-autopay/node'", subpath: './node', code: `export * from 'x402-autopay/node';`, platform: 'node', budget: 43_000 },
+  { name: "import * from 'x402-autopay/browser'", subpath: './browser', code: `export * from 'x402-autopay/browser';`, platform: 'browser', budget: 37_000 },
+  { name: "import { withPayment } from 'x402-autopay/ky'", subpath: './ky', code: `export { withPayment } from 'x402-autopay/ky';`, platform: 'browser', budget: 33_000 },
   { name: "import * from 'x402-autopay/redis'", subpath: './redis', code: `export * from 'x402-autopay/redis';`, platform: 'node', budget: 15_000 },
 ];
 

@@ -13,7 +13,7 @@ import { createCircuitBreaker, type BreakerTicket } from './internal/circuitBrea
 import { createPayeePins } from './internal/payeePins.js';
 import { createPricePins } from './internal/pricePins.js';
 import { transportAllowed } from './internal/transport.js';
-import { linkedDeadline } from './internal/deadline.js';
+import { sendPaid } from './internal/sendPaid.js';
 import { redact } from './internal/redact.js';
 import { inertText } from './internal/inert.js';
 import { Budget } from './budget/budget.js';
@@ -52,6 +52,12 @@ export interface Engine {
 
 /** How many settlement transactions are remembered to spot a receipt replayed from another payment. */
 const REMEMBERED_TRANSACTIONS = 10_000;
+
+/** Methods a resend may repeat without the server's help (RFC 9110 §9.2.2); others need a payment id. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** A resend is made only while the authorization lives this long yet: the server must still verify and settle it. */
+const RESEND_MIN_VALIDITY_SECONDS = 10n;
 
 /**
  * Builds the engine from a wallet and resolved options. Per engine (one wrapped fetch) it keeps
@@ -278,19 +284,35 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
       });
     };
-    const deadline = linkedDeadline(replay.signal, hardening.paidRequestTimeoutMs);
-    let paid: Response;
-    try {
-      paid = await fetchImpl(input, { ...init, signal: deadline.signal });
-    } catch (cause) {
-      deadline.clear();
-      if (!deadline.timedOut && provablyNotSent(cause)) return releaseAndThrow(cause);
+    // An ambiguous answer is met by sending the same request again, with the same header (one
+    // authorization, one nonce, one payment id): the chain settles it once at most (THREATS F2).
+    const repeatable = IDEMPOTENT_METHODS.has(replay.method) || paymentId !== undefined;
+    const outcome = await sendPaid({
+      send: (signal) => fetchImpl(input, { ...init, signal }),
+      callerSignal: replay.signal,
+      timeoutMs: hardening.paidRequestTimeoutMs,
+      resend: repeatable && hardening.resend,
+      stillValid: () => sent.validBefore - unixSeconds(options.clock) >= RESEND_MIN_VALIDITY_SECONDS,
+      unanswered: (response) => response.status >= 500 && readSettlement(response.headers, quote, payer).status !== 'settled',
+      onResend: (sends, reason) =>
+        emit('resend', { type: 'resend', url, host: quote.host, reason, sends, ...(paymentId ? { paymentId } : {}), authorization: sent }),
+    });
+    if (outcome.kind === 'not_sent') return releaseAndThrow(outcome.cause);
+    if (outcome.kind === 'unknown') {
+      ticket.failed();
+      const status = outcome.response ? readSettlement(outcome.response.headers, quote, payer) : undefined;
+      await record(status?.status ?? 'unknown', status?.transaction);
+      throw new SettlementUnknownError({ url, quote, authorization: sent, paymentId, reason: outcome.reason, cause: outcome.cause, response: outcome.response, sends: outcome.sends });
+    }
+    const paid = outcome.response;
+    if (paid.status === 402 && outcome.sends > 1) {
+      // Refused after an earlier send got no usable answer: that send may have been settled (the
+      // nonce is then used). Never read as a refusal, and never paid again.
+      if (args.prepaid) prepayTerms?.forget(replay.method, url);
       ticket.failed();
       await record('unknown');
-      const reason = deadline.timedOut ? 'timeout' : replay.signal?.aborted ? 'aborted' : 'network';
-      throw new SettlementUnknownError({ url, quote, authorization: sent, paymentId, reason, cause });
+      throw new SettlementUnknownError({ url, quote, authorization: sent, paymentId, reason: 'refused_after_resend', response: paid, sends: outcome.sends });
     }
-    deadline.clear();
 
     let settlement: Settlement = readSettlement(paid.headers, quote, payer);
     if (settlement.status === 'settled' && settlement.transaction !== undefined) {
@@ -325,10 +347,6 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       throw new PaymentRejectedError({ url, reason, response: paid, payment: sealPayment({ ...payment, reason }) });
     }
     await record(settlement.status, settlement.transaction);
-    if (paid.status >= 500 && settlement.status !== 'settled') {
-      ticket.failed();
-      throw new SettlementUnknownError({ url, quote, authorization: sent, paymentId, reason: 'server_error', response: paid });
-    }
     // Only a 2xx delivered what was paid for; a redirect or another refusal counts against the host.
     if (paid.status >= 200 && paid.status < 300) {
       ticket.succeeded();
@@ -372,18 +390,6 @@ function scrub(text: string, secrets: readonly string[]): string {
 /** What a spend record keeps of a sent authorization: where to look it up on chain (never the signature). */
 function whereOf(authorization: AuthorizationRef): SpendAuthorization {
   return { from: authorization.from, nonce: authorization.nonce, validBefore: authorization.validBefore.toString() };
-}
-
-/** Connection errors that happen before any byte of the request leaves (Node/undici codes). */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
-
-function provablyNotSent(error: unknown): boolean {
-  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }
 
 function toPayment(

@@ -51,3 +51,25 @@ export interface ErrorEvent {
   /** What failed, e.g. `could not record the payment outcome: …`. */
   readonly message: string;
 }
+
+/**
+ * Emitted when a paid request got no usable answer and is sent again with the same payment (the
+ * `resend` option): the same header, so nothing new is signed and the chain can settle it only
+ * once. Holds no payment header and no signature.
+ */
+export interface ResendEvent {
+  /** Always `'resend'`. */
+  readonly type: 'resend';
+  /** The URL that answered 402 and was paid. */
+  readonly url: string;
+  /** Host name of `url`. */
+  readonly host: string;
+  /** Why the last send has no usable answer: `timeout`, `network` or `server_error`. */
+  readonly reason: 'timeout' | 'network' | 'server_error';
+  /** How many times the request was sent so far (1 before the first resend). */
+  readonly sends: number;
+  /** The payment id sent with it, when the server supports that extension. */
+  readonly paymentId?: string;
+  /** Where the signed authorization can be looked up on chain (no signature). */
+  readonly authorization: AuthorizationRef;
+}

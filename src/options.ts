@@ -9,7 +9,7 @@ import { memoryStore } from './budget/stores/memory.js';
 import type { SpendStore } from './budget/store.js';
 import type { AssetLimits } from './budget/budget.js';
 import type { ResolvedLimits } from './budget/budgetOptions.js';
-import type { PaymentEvent, DeniedEvent, ErrorEvent } from './events.js';
+import type { PaymentEvent, DeniedEvent, ErrorEvent, ResendEvent } from './events.js';
 import { resolveHardening, type ResolvedHardening } from './internal/hardeningOptions.js';
 import { resolvePrepay, type PrepayOptions, type ResolvedPrepay } from './prepayTerms.js';
 import type { AuthorizationChecker } from './chainChecker.js';
@@ -51,6 +51,8 @@ export interface EventListeners {
   readonly denied?: (event: DeniedEvent) => void;
   /** Something failed after a payment was sent (e.g. the store could not record the outcome). */
   readonly error?: (event: ErrorEvent) => void;
+  /** A paid request got no usable answer and is about to be sent again, with the same payment. */
+  readonly resend?: (event: ResendEvent) => void;
 }
 
 /**
@@ -106,6 +108,17 @@ export interface WrapFetchOptions {
   /** Also pay 402s that came over plain `http:` from hosts that are not loopback (default false: `insecure_transport`). */
   readonly allowInsecureHttp?: boolean;
   /**
+   * When the paid request gets no usable answer (a timeout, a connection that fails after
+   * sending, a 5xx without a settled receipt), send it again with the very same payment (the
+   * same authorization, nonce and payment id, which the chain settles at most once; nothing is
+   * signed again), at most `times` more times (default 1, at most 5), `delayMs` apart (default
+   * 500). Only requests that may be repeated are: idempotent methods (GET, HEAD, OPTIONS, PUT,
+   * DELETE), or any method when the server advertised `payment-identifier` (it then answers a
+   * repeat with its first answer); and only while the authorization has at least 10 s to live.
+   * A caller's abort is never answered with a resend. `false` turns it off (THREATS F2).
+   */
+  readonly resend?: { readonly times?: number; readonly delayMs?: number } | false;
+  /**
    * Opt-in prepayment: after a paid call, the next call to the same origin + method + path
    * carries a payment at once (if the remembered terms still pass the budget), saving the 402
    * round trip. If the server answers 402 anyway, the terms are forgotten and the call may pay
@@ -147,7 +160,7 @@ export interface ResolvedOptions {
 const OPTION_NAMES = new Set([
   'budget', 'store', 'assets', 'on', 'maxAuthSeconds', 'versions', 'maxChallengeBytes', 'maxRequestBodyBytes', 'clock',
   // Hardening options (src/internal/hardeningOptions.ts).
-  'challengeTimeoutMs', 'paidRequestTimeoutMs', 'breaker', 'pinPayees', 'pinPrices', 'allowInsecureHttp',
+  'challengeTimeoutMs', 'paidRequestTimeoutMs', 'breaker', 'pinPayees', 'pinPrices', 'allowInsecureHttp', 'resend',
   // Prepayment (src/prepayTerms.ts).
   'prepay',
   // Reconciliation on chain (src/chainChecker.ts).
@@ -171,8 +184,8 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
   const on = options.on ?? {};
   if (typeof on !== 'object' || on === null) fail('on', 'must be an object of listeners');
   for (const [name, listener] of Object.entries(on)) {
-    if (!['payment', 'denied', 'error'].includes(name) || typeof listener !== 'function') {
-      fail(`on.${name}`, 'must be a payment, denied or error listener function');
+    if (!['payment', 'denied', 'error', 'resend'].includes(name) || typeof listener !== 'function') {
+      fail(`on.${name}`, 'must be a payment, denied, error or resend listener function');
     }
   }
 

@@ -41,7 +41,11 @@ export async function fetchCommand(args: readonly string[], io: Io): Promise<num
   const init = await requestFromFlags('fetch', values, io.stdin);
   const account = await loadAccount('fetch', { env: io.env, keyFile: stringFlag(values, 'key-file'), secret: io.secret, warn: io.err });
 
-  const paidFetch = wrapFetch(io.fetch, account, { budget, store: fileStore(ledger) });
+  const paidFetch = wrapFetch(io.fetch, account, {
+    budget,
+    store: fileStore(ledger),
+    on: { resend: (e) => io.err(`no usable answer to the paid request (${e.reason}); sending the same payment again (nothing new is signed)`) },
+  });
   let response: Response;
   try {
     response = await paidFetch(url, init);

@@ -1,5 +1,6 @@
 import type { BreakerSettings } from './circuitBreaker.js';
 import type { PricePinSettings } from './pricePins.js';
+import type { ResendSettings } from './sendPaid.js';
 
 /** The options of `wrapFetch` that bound what a hostile server can make the client do. */
 export interface HardeningOptions {
@@ -9,6 +10,7 @@ export interface HardeningOptions {
   readonly pinPayees?: boolean;
   readonly pinPrices?: boolean | { readonly maxRatio?: number };
   readonly allowInsecureHttp?: boolean;
+  readonly resend?: { readonly times?: number; readonly delayMs?: number } | false;
 }
 
 /** {@link HardeningOptions} after validation, defaults filled in. */
@@ -25,6 +27,8 @@ export interface ResolvedHardening {
   readonly pinPrices: PricePinSettings | false;
   /** Whether plain-HTTP 402s from hosts that are not loopback may be paid. */
   readonly allowInsecureHttp: boolean;
+  /** How a paid request without a usable answer is sent again with the same payment, or false when never. */
+  readonly resend: ResendSettings | false;
 }
 
 /** Defaults of the hardening options. */
@@ -34,6 +38,8 @@ export const HARDENING_DEFAULTS = Object.freeze({
   breakerThreshold: 3,
   breakerCoolDownMs: 60_000,
   pinPricesMaxRatio: 2,
+  resendTimes: 1,
+  resendDelayMs: 500,
 });
 
 /**
@@ -68,6 +74,21 @@ export function resolveHardening(options: HardeningOptions): ResolvedHardening {
     pinPayees: boolean(options.pinPayees, 'pinPayees', true),
     pinPrices: resolvePinPrices(options.pinPrices),
     allowInsecureHttp: boolean(options.allowInsecureHttp, 'allowInsecureHttp', false),
+    resend: resolveResend(options.resend),
+  });
+}
+
+function resolveResend(value: HardeningOptions['resend'] | unknown): ResendSettings | false {
+  if (value === false) return false;
+  if (value === undefined) return Object.freeze({ times: HARDENING_DEFAULTS.resendTimes, delayMs: HARDENING_DEFAULTS.resendDelayMs });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('resend', 'must be { times?, delayMs? } or false', value);
+  for (const key of Object.keys(value)) {
+    if (key !== 'times' && key !== 'delayMs') fail(`resend.${key}`, 'is not a resend option', undefined);
+  }
+  const { times, delayMs } = value as { times?: unknown; delayMs?: unknown };
+  return Object.freeze({
+    times: integer(times, 'resend.times', HARDENING_DEFAULTS.resendTimes, 0, 5),
+    delayMs: integer(delayMs, 'resend.delayMs', HARDENING_DEFAULTS.resendDelayMs, 0, 60_000),
   });
 }
 

@@ -181,7 +181,7 @@ describe('x402-autopay (built CLI): key file, free routes, unknown outcome', () 
     expect(run.stdout).toBe(`No payment required: ${base}/free answered HTTP 200 OK. Nothing was paid.\n`);
   });
 
-  it('a paid request answered 500 exits 5 (settlement_unknown), prints no payment header, and the ledger counts it', async () => {
+  it('a paid request answered 500 (twice: the same payment is sent again) exits 5 (settlement_unknown), prints no payment header, and the ledger counts it', async () => {
     const ledger = join(await tempDir(dirs), 'ledger.json');
     const run = await runCli(['fetch', '--ledger', ledger, `${base}/paid`], env);
     expect(run.code).toBe(5);
@@ -189,7 +189,11 @@ describe('x402-autopay (built CLI): key file, free routes, unknown outcome', () 
     expect(run.stderr).toContain('error settlement_unknown');
     expect(run.stderr).toContain('Money moved: maybe');
     expect(run.stderr).toContain('authorization valid until:');
-    expect(paymentHeaders).toHaveLength(1);
+    // A GET may be repeated: the same payment was sent once more, and that is said.
+    expect(run.stderr).toContain('no usable answer to the paid request (server_error); sending the same payment again (nothing new is signed)');
+    expect(run.stderr).toContain('sent 2 times with the same payment');
+    expect(paymentHeaders).toHaveLength(2);
+    expect(paymentHeaders[1]).toBe(paymentHeaders[0]);
     expect(run.stderr).not.toContain(paymentHeaders[0]!.slice(0, 40));
 
     const spend = await runCli(['spend', '--ledger', ledger], { HOME: home });

@@ -1,8 +1,9 @@
 /**
  * THREATS.md §F — retries, replay and settlement lies, against the hostile server; and the
- * exactly-once guarantee: one logical request produces at most one signature, an ambiguous
- * outcome is `SettlementUnknownError` with the payment id and the quote, and the SDK never signs
- * again for that call. The chain-side checks of F3/F4/F7 (authorizationState, Transfer logs)
+ * exactly-once guarantee: one logical request produces at most one signature; an ambiguous
+ * outcome is met by sending the same header again (when the request may be repeated), then, if
+ * still ambiguous, `SettlementUnknownError` with the payment id and the quote; the SDK never
+ * signs again for that call. The chain-side checks of F3/F4/F7 (authorizationState, Transfer logs)
  * are not done by this SDK: see docs/security.md "Open gaps".
  */
 import { describe, expect, it } from 'vitest';
@@ -49,57 +50,158 @@ describe('F1 402 after payment', () => {
   }
 });
 
-describe('F2 ambiguous outcomes after the paid request was sent → SettlementUnknownError, never a second signature', () => {
-  it('v2: accepted, then no answer (timeout) → settlement_unknown with the payment id, the quote and "money may have moved"', async () => {
+describe('F2 ambiguous outcomes after the paid request was sent → the same payment sent again, then SettlementUnknownError; never a second signature', () => {
+  const quick = { resend: { delayMs: 20 } } as const;
+
+  it('v2: accepted, then no answer (timeout) → sent once more as the same header, then settlement_unknown with the payment id, the quote and "money may have moved"', async () => {
     route('v2', '/hang', () => undefined);
-    const c = h.client({ paidRequestTimeoutMs: 300 });
+    const c = h.client({ paidRequestTimeoutMs: 300, ...quick });
     const started = performance.now();
     const error = await c.paidFetch(h.url('/hang')).catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(error).toBeInstanceOf(SettlementUnknownError);
     const e = error as SettlementUnknownError;
-    expect(e).toMatchObject({ code: 'settlement_unknown', moneyMoved: 'maybe', reason: 'timeout' });
+    expect(e).toMatchObject({ code: 'settlement_unknown', moneyMoved: 'maybe', reason: 'timeout', sends: 2 });
     expect(e.shortMessage).toMatch(/money may have moved/);
+    expect(e.message).toContain('sent 2 times with the same payment');
     expect(e.quote).toMatchObject({ amount: 10000n, payTo: PAY_TO, network: 'eip155:84532' });
-    const header = decodePayment(expectOneSignature(c, h, { to: PAY_TO, value: 10000n }));
+    const header = decodePayment(expectOneSignature(c, h, { to: PAY_TO, value: 10000n }, { sends: 2 }));
     expect(e.paymentId).toMatch(PAYMENT_ID);
     expect(header.extensions['payment-identifier'].info).toEqual({ required: true, note: 'kept', id: e.paymentId });
     expect(e.details['paymentId']).toBe(e.paymentId);
+    expect(c.events.resend).toEqual([
+      { type: 'resend', url: h.url('/hang'), host: 'api.hostile.test', reason: 'timeout', sends: 1, paymentId: e.paymentId, authorization: e.authorization },
+    ]);
     expect((await c.paidFetch.budget.report())[0]!.status).toBe('unknown');
   });
 
   for (const version of VERSIONS) {
-    it(`${version}: connection reset after the paid request arrived → settlement_unknown (network), ONE`, async () => {
+    it(`${version}: connection reset after the paid request arrived, twice → settlement_unknown (network), ONE sent twice`, async () => {
       route(version, '/reset', (req) => void req.socket.destroy());
-      const c = h.client();
+      const c = h.client(quick);
       const e = (await c.paidFetch(h.url('/reset')).catch((x: unknown) => x)) as SettlementUnknownError;
       expect(e).toBeInstanceOf(SettlementUnknownError);
-      expect(e).toMatchObject({ moneyMoved: 'maybe', reason: 'network' });
-      expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
+      expect(e).toMatchObject({ moneyMoved: 'maybe', reason: 'network', sends: 2 });
+      expectOneSignature(c, h, { to: PAY_TO, value: 10000n }, { sends: 2 });
       expect(await usedToday(c)).toBe('0.01');
       if (version === 'v2') expect(e.paymentId).toMatch(PAYMENT_ID);
       else expect(e.paymentId).toBeUndefined();
     });
 
-    it(`${version}: 502 after the paid request → settlement_unknown (server_error), ONE`, async () => {
+    it(`${version}: 502 after the paid request, twice → settlement_unknown (server_error), ONE sent twice`, async () => {
       route(version, '/502', (_q, res) => void res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway'));
-      const c = h.client();
+      const c = h.client(quick);
       const e = (await c.paidFetch(h.url('/502')).catch((x: unknown) => x)) as SettlementUnknownError;
       expect(e).toBeInstanceOf(SettlementUnknownError);
-      expect(e).toMatchObject({ moneyMoved: 'maybe', reason: 'server_error' });
+      expect(e).toMatchObject({ moneyMoved: 'maybe', reason: 'server_error', sends: 2 });
       expect(e.response?.status).toBe(502);
-      expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
+      expectOneSignature(c, h, { to: PAY_TO, value: 10000n }, { sends: 2 });
+    });
+
+    it(`${version}: 5xx_after_settle — settled, then 502; the same nonce again is refused as used → settlement_unknown (refused_after_resend), counted once, ONE`, async () => {
+      const settled = new Set<string>();
+      route(version, '/settle-then-502', (_q, res, ctx) => {
+        const nonce = String(decodePayment(ctx.seen.payment).payload.authorization.nonce);
+        if (settled.has(nonce)) return send402(version, res, { ...challenge(version), error: 'invalid_exact_evm_payload_authorization_nonce_used' });
+        settled.add(nonce);
+        res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream died after settling');
+      });
+      const c = h.client(quick);
+      const e = (await c.paidFetch(h.url('/settle-then-502')).catch((x: unknown) => x)) as SettlementUnknownError;
+      // Not a refusal: the first send may have moved the money (here it did).
+      expect(e).toBeInstanceOf(SettlementUnknownError);
+      expect(e).toMatchObject({ code: 'settlement_unknown', moneyMoved: 'maybe', reason: 'refused_after_resend', sends: 2 });
+      expect(e.response?.status).toBe(402);
+      expectOneSignature(c, h, { to: PAY_TO, value: 10000n }, { sends: 2 });
+      expect(settled.size).toBe(1);
+      expect(await usedToday(c)).toBe('0.01');
+      expect((await c.paidFetch.budget.report()).map((r) => r.status)).toEqual(['unknown']);
     });
   }
 
-  it('v2: the caller aborts after the paid request left → settlement_unknown (aborted), ONE', async () => {
+  it('v2: accept_then_timeout — settled, the answer lost; the same payment id again gets the first answer → settled, counted once, ONE', async () => {
+    const answered = new Map<string, string>();
+    route('v2', '/lost-answer', (req, res, ctx) => {
+      const payment = decodePayment(ctx.seen.payment);
+      const id = String(payment.extensions['payment-identifier'].info.id);
+      const first = answered.get(id);
+      if (first !== undefined) {
+        // The payment-identifier extension: same id, same payload → the cached answer.
+        expect(first).toBe(ctx.seen.payment);
+        return sendOk(res, { success: true, transaction: txHash(42), network: 'eip155:84532', payer: payment.payload.authorization.from });
+      }
+      answered.set(id, ctx.seen.payment!);
+      req.socket.destroy();
+    });
+    const c = h.client(quick);
+    const res = await c.paidFetch(h.url('/lost-answer'));
+    expect(res.status).toBe(200);
+    expect(getPayment(res)).toMatchObject({ status: 'settled', transaction: txHash(42) });
+    expectOneSignature(c, h, { to: PAY_TO, value: 10000n }, { sends: 2 });
+    expect(c.events.resend.map((r) => r.reason)).toEqual(['network']);
+    expect(c.events.payment.map((p) => p.status)).toEqual(['settled']);
+    expect(await usedToday(c)).toBe('0.01');
+  });
+
+  it('a POST is sent again only when the server advertised payment-identifier (it then answers a repeat with its first answer)', async () => {
+    route('v1', '/post-v1', (_q, res) => void res.writeHead(503).end());
+    route('v2', '/post-v2-no-id', (_q, res) => void res.writeHead(503).end(), {});
+    route('v2', '/post-v2-id', (_q, res) => void res.writeHead(503).end());
+    const post = { method: 'POST', body: '{"q":1}', headers: { 'content-type': 'application/json' } };
+    const sends = async (path: string) => {
+      const before = h.server.paymentHeaders().length;
+      const c = h.client(quick);
+      const e = (await c.paidFetch(h.url(path), post).catch((x: unknown) => x)) as SettlementUnknownError;
+      expect(e).toMatchObject({ code: 'settlement_unknown', reason: 'server_error' });
+      expect(e.sends).toBe(h.server.paymentHeaders().length - before);
+      expect(c.signer.calls).toBe(1);
+      return e.sends;
+    };
+    expect(await sends('/post-v1')).toBe(1);
+    expect(await sends('/post-v2-no-id')).toBe(1);
+    expect(await sends('/post-v2-id')).toBe(2);
+  });
+
+  it('resend: false → sent once', async () => {
+    route('v2', '/down', (_q, res) => void res.writeHead(503).end());
+    const once = h.client({ resend: false });
+    expect(await once.paidFetch(h.url('/down')).catch((x: unknown) => x)).toMatchObject({ reason: 'server_error', sends: 1 });
+    expectOneSignature(once, h, { to: PAY_TO, value: 10000n });
+    expect(once.events.resend).toEqual([]);
+  });
+
+  it('resend: { times: 3 } → sent four times, always the same header', async () => {
+    route('v2', '/down', (_q, res) => void res.writeHead(503).end());
+    const four = h.client({ resend: { times: 3, delayMs: 0 } });
+    expect(await four.paidFetch(h.url('/down')).catch((x: unknown) => x)).toMatchObject({ reason: 'server_error', sends: 4 });
+    expectOneSignature(four, h, { to: PAY_TO, value: 10000n }, { sends: 4 });
+    expect(four.events.resend.map((r) => r.sends)).toEqual([1, 2, 3]);
+  });
+
+  it('v2: the caller aborts after the paid request left → settlement_unknown (aborted), ONE, never sent again', async () => {
     const controller = new AbortController();
     route('v2', '/abort', () => controller.abort());
     const c = h.client();
     const e = (await c.paidFetch(h.url('/abort'), { signal: controller.signal }).catch((x: unknown) => x)) as SettlementUnknownError;
     expect(e).toBeInstanceOf(SettlementUnknownError);
-    expect(e.reason).toBe('aborted');
+    expect(e).toMatchObject({ reason: 'aborted', sends: 1 });
     expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
+    expect(c.events.resend).toEqual([]);
+  });
+
+  it('v2: the caller aborts while the client waits to send again → settlement_unknown (aborted), sent once', async () => {
+    const controller = new AbortController();
+    route('v2', '/abort-in-pause', (_q, res) => {
+      res.writeHead(502).end();
+      setTimeout(() => controller.abort(), 50);
+    });
+    const c = h.client({ resend: { delayMs: 5_000 } });
+    const started = performance.now();
+    const e = (await c.paidFetch(h.url('/abort-in-pause'), { signal: controller.signal }).catch((x: unknown) => x)) as SettlementUnknownError;
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(e).toMatchObject({ code: 'settlement_unknown', reason: 'aborted', sends: 1 });
+    expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
+    expect(c.events.resend).toHaveLength(1);
   });
 
   it('v2: the payment id is the one in the receipt too, and is absent when the server does not advertise the extension', async () => {

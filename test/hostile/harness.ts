@@ -10,7 +10,7 @@
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Hex } from 'viem';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { isX402Error, memoryStore, wrapFetch, type PaidFetch, type WrapFetchOptions, type PaymentEvent, type DeniedEvent, type ErrorEvent, type X402Error } from '../../src/index.js';
+import { isX402Error, memoryStore, wrapFetch, type PaidFetch, type WrapFetchOptions, type PaymentEvent, type DeniedEvent, type ErrorEvent, type ResendEvent, type X402Error } from '../../src/index.js';
 import { testAccount } from '../support/challenges.js';
 import { expectNoSecrets } from '../support/secrets.js';
 import { installTestDns, startHostileServer, type HostileServer } from './hostileServer.js';
@@ -44,7 +44,7 @@ export function recordingSigner(account: PrivateKeyAccount = testAccount): Recor
 export interface Client {
   readonly paidFetch: PaidFetch;
   readonly signer: RecordingSigner;
-  readonly events: { payment: PaymentEvent[]; denied: DeniedEvent[]; error: ErrorEvent[] };
+  readonly events: { payment: PaymentEvent[]; denied: DeniedEvent[]; error: ErrorEvent[]; resend: ResendEvent[] };
 }
 
 export interface Hostile {
@@ -123,7 +123,7 @@ export function useHostile(): Hostile {
     },
     url: (path, host = API) => server!.url(host, path),
     client(options = {}, signer = recordingSigner()) {
-      const events: Client['events'] = { payment: [], denied: [], error: [] };
+      const events: Client['events'] = { payment: [], denied: [], error: [], resend: [] };
       const paidFetch = wrapFetch(fetch, signer, {
         allowInsecureHttp: true,
         store: memoryStore(),
@@ -140,6 +140,10 @@ export function useHostile(): Hostile {
           error: (e) => {
             events.error.push(e);
             options.on?.error?.(e);
+          },
+          resend: (e) => {
+            events.resend.push(e);
+            options.on?.resend?.(e);
           },
         },
       });
@@ -179,11 +183,13 @@ export function useHostile(): Hostile {
   return hostile;
 }
 
-/** Asserts ONE: exactly one more signature and one more payment header, to `to` for `value`; returns the decoded header. */
-export function expectOneSignature(c: Client, h: Hostile, expected: { to: string; value: bigint }) {
+/** Asserts ONE: exactly one signature, to `to` for `value`, sent `sends` times (default once) as the same header; returns that header. */
+export function expectOneSignature(c: Client, h: Hostile, expected: { to: string; value: bigint }, { sends = 1 }: { sends?: number } = {}) {
   expect(c.signer.calls).toBe(1);
   const headers = h.server.paymentHeaders();
-  expect(headers).toHaveLength(1);
+  // A resend repeats the very same header: one authorization, however often it was sent.
+  expect(headers).toHaveLength(sends);
+  expect(new Set(headers).size).toBe(1);
   expect(h.canary.paymentHeaders()).toHaveLength(0);
   const typed = c.signer.typed[0]!;
   expect(typed.primaryType).toBe('TransferWithAuthorization');

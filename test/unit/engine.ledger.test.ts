@@ -199,11 +199,29 @@ describe('spent = signed: the ledger follows every payment', () => {
     let calls = 0;
     const reset = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
     const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (++calls === 2) throw reset;
+      if (++calls >= 2) throw reset;
       return fetch(input, init);
     }) as typeof fetch;
     const { error, records, used } = await call({ fetchImpl });
-    expect((error as { code: string }).code).toBe('settlement_unknown');
+    expect(error).toMatchObject({ code: 'settlement_unknown', reason: 'network', sends: 2 });
+    expect(calls).toBe(3);
+    expect(records.map((r) => r.status)).toEqual(['unknown']);
+    expect(used).toBe('0.01');
+  });
+
+  it('a resend refused at connect (ECONNREFUSED) after a reset → still unknown and counted: the first send may have arrived', async () => {
+    let calls = 0;
+    const reset = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      calls++;
+      if (calls === 2) throw reset;
+      if (calls === 3) throw refused;
+      return fetch(input, init);
+    }) as typeof fetch;
+    const { error, records, used } = await call({ fetchImpl, options: { resend: { delayMs: 0 } } });
+    expect(error).toMatchObject({ code: 'settlement_unknown', reason: 'network', sends: 2 });
+    expect((error as { cause: unknown }).cause).toBe(refused);
     expect(records.map((r) => r.status)).toEqual(['unknown']);
     expect(used).toBe('0.01');
   });

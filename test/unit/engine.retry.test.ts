@@ -305,7 +305,10 @@ describe('outcome unknown after sending', () => {
     expect(error.quote.amount).toBe(10000n);
     expect(error.response).toBeUndefined();
     expect(error.cause).toBeInstanceOf(TypeError);
-    expect(p.paid()).toHaveLength(1);
+    // A GET may be repeated: sent once more, as the very same header, before giving up.
+    expect(error.sends).toBe(2);
+    expect(p.paid()).toHaveLength(2);
+    expect(p.paid()[1]!.headers['payment-signature']).toBe(p.paid()[0]!.headers['payment-signature']);
     expect(signer.calls).toBe(1);
     // What to look up on chain is exactly what was sent: the token, the authorizer and the nonce.
     const sent = decodeHeader(p.paid()[0]!.headers['payment-signature']!).payload.authorization;
@@ -340,13 +343,14 @@ describe('outcome unknown after sending', () => {
       expect(error.code).toBe('settlement_unknown');
       expect(error.moneyMoved).toBe('maybe');
       expect(error.response.status).toBe(status);
-      expect(error.message).toContain(`HTTP ${status}`);
-      expect(p.paid()).toHaveLength(1);
+      expect(error.message).toContain(`HTTP ${status}, sent 2 times with the same payment`);
+      expect(p.paid()).toHaveLength(2);
+      expect(new Set(p.paid().map((r) => r.headers['payment-signature'])).size).toBe(1);
     });
   }
 
-  it('a 500 that carries a settled receipt is returned with the payment', async () => {
-    serve(
+  it('a 500 that carries a settled receipt is returned with the payment, and not sent again', async () => {
+    const p = serve(
       () => challengeV2(paymentRequiredV2()),
       () => HttpResponse.json({ error: 'handler crashed' }, {
         status: 500,
@@ -356,6 +360,7 @@ describe('outcome unknown after sending', () => {
     const res = await wrapFetch(fetch, countingSigner())(URL_);
     expect(res.status).toBe(500);
     expect(getPayment(res)).toMatchObject({ status: 'settled', transaction: TX });
+    expect(p.paid()).toHaveLength(1);
   });
 
   it('a 4xx other than 402 after paying is returned with an unknown receipt', async () => {

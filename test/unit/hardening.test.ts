@@ -234,6 +234,7 @@ describe('the hardening options', () => {
       pinPayees: true,
       pinPrices: false,
       allowInsecureHttp: false,
+      resend: { times: 1, delayMs: 500 },
     });
   });
 
@@ -252,10 +253,19 @@ describe('the hardening options', () => {
       [{ pinPrices: { maxRatio: 0.5 } }, /options\.pinPrices\.maxRatio must be a number from 1/],
       [{ pinPrices: { maxRatio: Number.NaN } }, /options\.pinPrices\.maxRatio/],
       [{ pinPrices: { ratio: 2 } }, /options\.pinPrices\.ratio is not a pinPrices option/],
+      [{ resend: true }, /options\.resend must be \{ times\?, delayMs\? \} or false/],
+      [{ resend: { times: 6 } }, /options\.resend\.times must be an integer from 0 to 5; got 6/],
+      [{ resend: { times: -1 } }, /options\.resend\.times/],
+      [{ resend: { delayMs: 60_001 } }, /options\.resend\.delayMs must be an integer from 0 to 60000/],
+      [{ resend: { attempts: 2 } }, /options\.resend\.attempts is not a resend option/],
+      [{ on: { resend: 'yes' } }, /options\.on\.resend must be a payment, denied, error or resend listener function/],
     ];
     for (const [options, message] of bad) expect(() => wrapFetch(fetch, testAccount, options as never), JSON.stringify(options)).toThrow(message);
     expect(resolveOptions({ pinPrices: true }).hardening.pinPrices).toEqual({ maxRatio: 2 });
     expect(resolveOptions({ pinPrices: { maxRatio: 1.5 } }).hardening.pinPrices).toEqual({ maxRatio: 1.5 });
+    expect(resolveOptions({ resend: false }).hardening.resend).toBe(false);
+    expect(resolveOptions({ resend: { times: 0 } }).hardening.resend).toEqual({ times: 0, delayMs: 500 });
+    expect(resolveOptions({ resend: { delayMs: 0, times: 5 } }).hardening.resend).toEqual({ times: 5, delayMs: 0 });
     expect(resolveOptions({ breaker: false, pinPayees: false, allowInsecureHttp: true, challengeTimeoutMs: 100 }).hardening).toMatchObject({
       breaker: false,
       pinPayees: false,

@@ -62,7 +62,8 @@ describe('budget.reconcile()', () => {
     const answer = { next: 'settled' as Answer };
     const p = paywallAnswering(answer);
     const { checker, asked, states } = scriptedChecker();
-    const { paidFetch } = payer({ clock: () => T0, reconcile: checker, budget: { daily: '1.00' } });
+    // resend: false keeps one send per call (the reset is not tried again).
+    const { paidFetch } = payer({ clock: () => T0, reconcile: checker, budget: { daily: '1.00' }, resend: false });
     await paidFetch(URL_); // settled: never asked about
     answer.next = 'reset';
     const unknown = await rejectionOf(paidFetch(URL_));
