@@ -1,7 +1,9 @@
 /**
  * Reconciling payments whose outcome is unknown: the answer to a paid request is lost, so the
- * client cannot know whether the server settled the payment. It keeps counting it (spent =
- * signed) and never pays again for that call by itself. With the `reconcile` option, the chain
+ * client cannot know whether the server settled the payment. It sends the same payment once
+ * more (the `resend` option; the chain settles one authorization at most once), and when that
+ * answer is lost too, it keeps counting the payment (spent = signed) and never signs again for
+ * that call. With the `reconcile` option, the chain
  * tells: a payment that was settled stays counted; one whose authorization expired unused is
  * given back to the budget.
  *
