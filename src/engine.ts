@@ -4,7 +4,7 @@ import { readBody } from './protocol/readBody.js';
 import { decodeBase64Json, parseJsonBytes } from './protocol/codec.js';
 import { encodePaymentV1, X_PAYMENT_HEADER } from './protocol/v1.js';
 import { encodePaymentV2, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER } from './protocol/v2.js';
-import { attachPaymentIdentifier, newPaymentId } from './protocol/paymentIdentifier.js';
+import { attachPaymentIdentifier, keyedPaymentId, newPaymentId } from './protocol/paymentIdentifier.js';
 import { selectQuote, type Quote } from './select.js';
 import { signExactEvm, type AuthorizationRef } from './schemes/exactEvm.js';
 import { attachPayment, readSettlement, sealPayment, type Payment, type Settlement } from './receipt.js';
@@ -14,18 +14,20 @@ import { createPayeePins } from './internal/payeePins.js';
 import { createPricePins } from './internal/pricePins.js';
 import { transportAllowed } from './internal/transport.js';
 import { sendPaid } from './internal/sendPaid.js';
+import { createIdempotencyKeys, type KeyedCall } from './internal/idempotencyKeys.js';
 import { redact } from './internal/redact.js';
 import { inertText } from './internal/inert.js';
-import { Budget } from './budget/budget.js';
+import { Budget, type Reservation } from './budget/budget.js';
 import { isX402Error } from './errors/X402Error.js';
 import { WalletError } from './errors/WalletError.js';
 import { PaymentRejectedError } from './errors/PaymentRejectedError.js';
 import { SettlementUnknownError } from './errors/SettlementUnknownError.js';
+import { DuplicateRequestError, type DuplicateRequestState } from './errors/DuplicateRequestError.js';
 import { InsecureTransportError } from './errors/InsecureTransportError.js';
 import { BudgetUnavailableError } from './errors/BudgetUnavailableError.js';
 import type { SpendAuthorization } from './budget/store.js';
 import type { RequestReplay } from './requestReplay.js';
-import type { Challenge } from './protocol/challenge.js';
+import type { Challenge, PaymentOption } from './protocol/challenge.js';
 import { createPrepayTerms } from './prepayTerms.js';
 import { reconcilePayments, type ReconciledPayment } from './budget/reconcilePayments.js';
 import type { ResolvedOptions } from './options.js';
@@ -48,6 +50,21 @@ export interface Engine {
   prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined>;
   /** With `options.reconcile`: asks the chain about the failed and unknown payments of the store's last hour (see {@link reconcilePayments}); one at a time. */
   reconcile(): Promise<ReconciledPayment[]>;
+}
+
+/** A signed payment as it was sent: everything needed to send it again and to record its outcome. */
+interface SentPayment {
+  readonly quote: Quote;
+  readonly payer: Address;
+  /** The URL paid (that answered 402), and the method of the call. */
+  readonly url: string;
+  readonly method: string;
+  /** The payment header, exactly as sent: a bearer token until `validBefore`, never logged. */
+  readonly header: { readonly name: string; readonly value: string };
+  readonly signature: string;
+  readonly authorization: AuthorizationRef;
+  readonly paymentId: string | undefined;
+  readonly reservation: Reservation;
 }
 
 /** How many settlement transactions are remembered to spot a receipt replayed from another payment. */
@@ -81,6 +98,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   const prices = createPricePins(hardening.pinPrices);
   const creditedTransactions = new Set<string>();
   const prepayTerms = options.prepay ? createPrepayTerms(options.prepay, options.clock) : undefined;
+  const keys = createIdempotencyKeys<SentPayment>(options.clock);
   let reconciling: Promise<unknown> = Promise.resolve();
   const emit = <K extends keyof typeof options.on>(name: K, event: Parameters<NonNullable<(typeof options.on)[K]>>[0]) => {
     try {
@@ -139,8 +157,68 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       timeoutMs: hardening.challengeTimeoutMs,
     });
     const payer = await payerAddress(url);
-    const quote = selectQuote(challenge, { url, assets: options.assets, payer, check: (q) => policyCheck(q, replay) });
-    return payQuote({ challenge, quote, payer, replay, fetchImpl, url, ticket, prepaid: false, refusedPrepayment });
+    const idempotencyKey = replay.idempotencyKey();
+    const key = idempotencyKey === undefined ? undefined : `${originOf(url)} ${keyedPaymentId(idempotencyKey)}`;
+    if (key !== undefined && idempotencyKey !== undefined) {
+      const earlier = keys.claim(key);
+      if (earlier !== undefined) {
+        const again = await payAgain(earlier, { key, idempotencyKey, challenge, replay, fetchImpl, url, ticket });
+        if (again !== undefined) return again;
+        keys.claim(key); // the earlier payment is dead and given back: this call pays anew
+      }
+    }
+    let quote: Quote;
+    try {
+      quote = selectQuote(challenge, { url, assets: options.assets, payer, check: (q) => policyCheck(q, replay) });
+    } catch (error) {
+      if (key !== undefined) keys.forget(key);
+      throw error;
+    }
+    return payQuote({ challenge, quote, payer, replay, fetchImpl, url, ticket, prepaid: false, refusedPrepayment, key, idempotencyKey });
+  }
+
+  /**
+   * A call whose `Idempotency-Key` was used before (THREATS F1): the earlier payment is sent
+   * again, as it was, while it can still be settled and fits this call; a payment known to be
+   * dead (expired unused on chain) is given back and undefined returned (pay anew); anything
+   * else is a {@link DuplicateRequestError}. Never signs.
+   */
+  async function payAgain(
+    earlier: KeyedCall<SentPayment>,
+    args: { key: string; idempotencyKey: string; challenge: Challenge; replay: RequestReplay; fetchImpl: typeof fetch; url: string; ticket: BreakerTicket },
+  ): Promise<Response | undefined> {
+    const { key, idempotencyKey, url } = args;
+    const refuse = (state: DuplicateRequestState, reason?: string): never => {
+      throw new DuplicateRequestError({
+        url,
+        key: idempotencyKey,
+        state,
+        ...(earlier.kind === 'in_flight' ? {} : { authorization: earlier.payment.authorization, paymentId: earlier.payment.paymentId }),
+        ...(reason ? { reason } : {}),
+      });
+    };
+    if (earlier.kind === 'in_flight') return refuse('in_flight');
+    if (earlier.kind === 'done') return refuse('paid');
+    const sent = earlier.payment;
+    const left = sent.authorization.validBefore - unixSeconds(options.clock);
+    if (left >= RESEND_MIN_VALIDITY_SECONDS) {
+      if (!sameUrl(url, sent.url) || args.replay.method !== sent.method) return refuse('conflict', `it was for ${sent.method} ${sent.url}`);
+      if (!args.challenge.options.some((o) => sameTerms(o, sent.quote.option))) return refuse('conflict', 'the server now asks for other terms');
+      keys.set(key, { kind: 'in_flight' });
+      return deliver(sent, { replay: args.replay, fetchImpl: args.fetchImpl, ticket: args.ticket, prepaid: false, key, sentBefore: true });
+    }
+    if (left > 0n || !options.reconcile) return refuse('in_doubt');
+    const check = await options.reconcile.check(sent.authorization).catch(() => undefined);
+    if (check?.state === 'used') {
+      await sent.reservation.settle('settled', undefined, whereOf(sent.authorization)).catch(() => undefined);
+      keys.set(key, { kind: 'done', payment: sent });
+      return refuse('paid');
+    }
+    if (check?.state !== 'expired') return refuse('in_doubt');
+    // Unused, and it never can be: the budget gets it back (THREATS G5), and this call pays anew.
+    await sent.reservation.release().catch(() => undefined);
+    keys.forget(key);
+    return undefined;
   }
 
   async function payerAddress(url: string): Promise<Address> {
@@ -158,7 +236,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   async function prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined> {
     const url = replay.url;
     const challenge = prepayTerms?.recall(replay.method, url);
-    if (!challenge || !transportAllowed(url, hardening.allowInsecureHttp)) return undefined;
+    // A call with an Idempotency-Key pays the usual way: its earlier payment, if any, comes first.
+    if (!challenge || !transportAllowed(url, hardening.allowInsecureHttp) || replay.idempotencyKey() !== undefined) return undefined;
     let ticket: BreakerTicket;
     try {
       ticket = breaker.admit(url);
@@ -201,23 +280,25 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     ticket: BreakerTicket;
     prepaid: boolean;
     refusedPrepayment?: Payment | undefined;
+    /** The call's `Idempotency-Key`, scoped (claimed in flight by the caller), and as written. */
+    key?: string | undefined;
+    idempotencyKey?: string | undefined;
   }): Promise<Response> {
-    const { challenge, quote, payer, replay, fetchImpl, url, ticket } = args;
-    const reservation = await budget.reserve(quote);
+    const { challenge, quote, payer, replay, url, key } = args;
     let unpin = (): void => undefined;
+    let reservation: Reservation | undefined;
     // Until the header is sent, any failure releases the reservation: nothing could be settled.
     const releaseAndThrow = async (error: unknown): Promise<never> => {
       unpin();
-      await reservation.release().catch((cause: unknown) => {
+      if (key !== undefined) keys.forget(key);
+      await reservation?.release().catch((cause: unknown) => {
         emit('error', { type: 'error', url, message: `could not release a reservation: ${String(cause)}` });
       });
       throw error;
     };
-    let header: { name: string; value: string } | undefined;
-    let signature = '';
-    let authorization: AuthorizationRef | undefined;
-    let paymentId: string | undefined;
+    let sent: SentPayment;
     try {
+      reservation = await budget.reserve(quote);
       await budget.approve(quote);
       // Check and pin the payee and the price in one synchronous step, right before signing.
       const unpinPayee = pins.claim(quote);
@@ -240,11 +321,11 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       }).catch((cause: unknown) => {
         throw new WalletError({ url, operation: 'sign', cause });
       });
-      authorization = signed.authorization;
-      signature = signed.payload.signature;
+      let header: { name: string; value: string };
+      let paymentId: string | undefined;
       if (challenge.version === 2) {
-        // One id per logical request, added to a copy: the frozen challenge is never changed.
-        const attached = attachPaymentIdentifier(challenge.extensions, newPaymentId());
+        // One id per logical request (from its Idempotency-Key, if any), added to a copy: the frozen challenge is never changed.
+        const attached = attachPaymentIdentifier(challenge.extensions, args.idempotencyKey === undefined ? newPaymentId() : keyedPaymentId(args.idempotencyKey));
         paymentId = attached.paymentId;
         header = {
           name: PAYMENT_SIGNATURE_HEADER,
@@ -253,6 +334,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       } else {
         header = { name: X_PAYMENT_HEADER, value: encodePaymentV1({ option: quote.option, payload: signed.payload }) };
       }
+      sent = { quote, payer, url, method: replay.method, header, signature: signed.payload.signature, authorization: signed.authorization, paymentId, reservation };
       // Write-ahead (THREATS H4): before the header can leave, the ledger records the payment as
       // of unknown outcome, with where its authorization can be looked up. A crash from here on
       // leaves a record that a reconciliation can settle or give back; a store that cannot write
@@ -264,9 +346,34 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     } catch (error) {
       return releaseAndThrow(error);
     }
+    return deliver(sent, { ...args, sentBefore: false, challenge, onNotSent: releaseAndThrow });
+  }
 
+  /**
+   * Sends a signed payment (again, with `sentBefore`: an earlier call of the same key sent it) and
+   * reads the outcome into its reservation, the events and the answer.
+   */
+  async function deliver(
+    sent: SentPayment,
+    args: {
+      replay: RequestReplay;
+      fetchImpl: typeof fetch;
+      ticket: BreakerTicket;
+      prepaid: boolean;
+      refusedPrepayment?: Payment | undefined;
+      key?: string | undefined;
+      /** An earlier call sent this very payment: nothing can be released, and a 402 is not a refusal. */
+      sentBefore: boolean;
+      /** The challenge just answered (its terms are remembered for prepay). */
+      challenge?: Challenge;
+      /** Gives the reservation back when the first send provably never left. */
+      onNotSent?: (cause: unknown) => Promise<never>;
+    },
+  ): Promise<Response> {
+    const { replay, fetchImpl, ticket, key } = args;
+    const { quote, payer, url, header, paymentId, reservation } = sent;
+    const authorization = sent.authorization;
     const [input, init] = replay.paid(url, { [header.name]: header.value });
-    const sent: AuthorizationRef = authorization;
     const record = (status: 'settled' | 'failed' | 'unknown', transaction?: string) => {
       emit('payment', {
         type: 'payment',
@@ -278,82 +385,97 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         network: quote.network,
         status,
         ...(transaction ? { transaction } : {}),
-        authorization: sent,
+        authorization,
       });
-      return reservation.settle(status, transaction, whereOf(sent)).catch((cause: unknown) => {
+      return reservation.settle(status, transaction, whereOf(authorization)).catch((cause: unknown) => {
         emit('error', { type: 'error', url, message: `could not record the payment outcome: ${String(cause)}` });
       });
     };
     // An ambiguous answer is met by sending the same request again, with the same header (one
     // authorization, one nonce, one payment id): the chain settles it once at most (THREATS F2).
-    const repeatable = IDEMPOTENT_METHODS.has(replay.method) || paymentId !== undefined;
-    const outcome = await sendPaid({
-      send: (signal) => fetchImpl(input, { ...init, signal }),
-      callerSignal: replay.signal,
-      timeoutMs: hardening.paidRequestTimeoutMs,
-      resend: repeatable && hardening.resend,
-      stillValid: () => sent.validBefore - unixSeconds(options.clock) >= RESEND_MIN_VALIDITY_SECONDS,
-      unanswered: (response) => response.status >= 500 && readSettlement(response.headers, quote, payer).status !== 'settled',
-      onResend: (sends, reason) =>
-        emit('resend', { type: 'resend', url, host: quote.host, reason, sends, ...(paymentId ? { paymentId } : {}), authorization: sent }),
-    });
-    if (outcome.kind === 'not_sent') return releaseAndThrow(outcome.cause);
-    if (outcome.kind === 'unknown') {
-      ticket.failed();
-      const status = outcome.response ? readSettlement(outcome.response.headers, quote, payer) : undefined;
-      await record(status?.status ?? 'unknown', status?.transaction);
-      throw new SettlementUnknownError({ url, quote, authorization: sent, paymentId, reason: outcome.reason, cause: outcome.cause, response: outcome.response, sends: outcome.sends });
-    }
-    const paid = outcome.response;
-    if (paid.status === 402 && outcome.sends > 1) {
-      // Refused after an earlier send got no usable answer: that send may have been settled (the
-      // nonce is then used). Never read as a refusal, and never paid again.
-      if (args.prepaid) prepayTerms?.forget(replay.method, url);
-      ticket.failed();
-      await record('unknown');
-      throw new SettlementUnknownError({ url, quote, authorization: sent, paymentId, reason: 'refused_after_resend', response: paid, sends: outcome.sends });
-    }
+    // While this runs the key stays in flight; after, its next call sends this payment again
+    // (open) or is refused (done): never a second signature for one Idempotency-Key.
+    let keyState: 'open' | 'done' | 'forget' = 'open';
+    try {
+      const repeatable = IDEMPOTENT_METHODS.has(replay.method) || paymentId !== undefined;
+      const outcome = await sendPaid({
+        send: (signal) => fetchImpl(input, { ...init, signal }),
+        callerSignal: replay.signal,
+        timeoutMs: hardening.paidRequestTimeoutMs,
+        resend: repeatable && hardening.resend,
+        stillValid: () => authorization.validBefore - unixSeconds(options.clock) >= RESEND_MIN_VALIDITY_SECONDS,
+        unanswered: (response) => response.status >= 500 && readSettlement(response.headers, quote, payer).status !== 'settled',
+        onResend: (sends, reason) => emit('resend', { type: 'resend', url, host: quote.host, reason, sends, ...(paymentId ? { paymentId } : {}), authorization }),
+      });
+      if (outcome.kind === 'not_sent' && !args.sentBefore && args.onNotSent) {
+        keyState = 'forget';
+        return await args.onNotSent(outcome.cause);
+      }
+      if (outcome.kind !== 'answered') {
+        ticket.failed();
+        const response = outcome.kind === 'unknown' ? outcome.response : undefined;
+        const status = response ? readSettlement(response.headers, quote, payer) : undefined;
+        await record(status?.status ?? 'unknown', status?.transaction);
+        const reason = outcome.kind === 'unknown' ? outcome.reason : 'network';
+        throw new SettlementUnknownError({ url, quote, authorization, paymentId, reason, cause: outcome.cause, response, sends: outcome.kind === 'unknown' ? outcome.sends : 1 });
+      }
+      const paid = outcome.response;
+      if (paid.status === 402 && (outcome.sends > 1 || args.sentBefore)) {
+        // Refused after an earlier send got no usable answer: that send may have been settled (the
+        // nonce is then used). Never read as a refusal, and never paid again.
+        if (args.prepaid) prepayTerms?.forget(replay.method, url);
+        ticket.failed();
+        await record('unknown');
+        throw new SettlementUnknownError({ url, quote, authorization, paymentId, reason: 'refused_after_resend', response: paid, sends: outcome.sends });
+      }
 
-    let settlement: Settlement = readSettlement(paid.headers, quote, payer);
-    if (settlement.status === 'settled' && settlement.transaction !== undefined) {
-      // A receipt naming a transaction already credited to another payment proves nothing.
-      const tx = settlement.transaction.toLowerCase();
-      if (creditedTransactions.has(tx)) settlement = { status: 'unknown' };
-      else {
-        creditedTransactions.add(tx);
-        if (creditedTransactions.size > REMEMBERED_TRANSACTIONS) creditedTransactions.delete(creditedTransactions.values().next().value as string);
+      let settlement: Settlement = readSettlement(paid.headers, quote, payer);
+      if (settlement.status === 'settled' && settlement.transaction !== undefined) {
+        // A receipt naming a transaction already credited to another payment proves nothing.
+        const tx = settlement.transaction.toLowerCase();
+        if (creditedTransactions.has(tx)) settlement = { status: 'unknown' };
+        else {
+          creditedTransactions.add(tx);
+          if (creditedTransactions.size > REMEMBERED_TRANSACTIONS) creditedTransactions.delete(creditedTransactions.values().next().value as string);
+        }
       }
-    }
-    const payment = toPayment(quote, payer, sent, settlement, paymentId, args.prepaid, args.refusedPrepayment);
-    if (paid.status === 402 && args.prepaid) {
-      // The server did not take the prepayment (price changed, or no prepayment accepted): forget
-      // the terms and pay this call the usual way, within the budget; the receipt reports both.
-      prepayTerms?.forget(replay.method, url);
-      await record(settlement.status === 'settled' ? 'settled' : 'unknown', settlement.transaction);
-      const refused = sealPayment({ ...payment, status: settlement.status === 'settled' ? 'settled' : 'unknown' });
-      try {
-        return await payAdmitted(paid, replay, fetchImpl, url, ticket, refused);
-      } catch (error) {
-        if (!isX402Error(error) || error.moneyMoved === 'maybe') throw error;
-        // Nothing more was paid, but the prepayment was sent: say that money may have moved.
-        throw new PaymentRejectedError({ url, reason: `prepayment refused; paying again was not possible (${error.code})`, response: paid, payment: refused });
+      const payment = toPayment(quote, payer, authorization, settlement, paymentId, args.prepaid, args.refusedPrepayment);
+      if (paid.status === 402 && args.prepaid) {
+        // The server did not take the prepayment (price changed, or no prepayment accepted): forget
+        // the terms and pay this call the usual way, within the budget; the receipt reports both.
+        prepayTerms?.forget(replay.method, url);
+        await record(settlement.status === 'settled' ? 'settled' : 'unknown', settlement.transaction);
+        const refused = sealPayment({ ...payment, status: settlement.status === 'settled' ? 'settled' : 'unknown' });
+        try {
+          return await payAdmitted(paid, replay, fetchImpl, url, ticket, refused);
+        } catch (error) {
+          if (!isX402Error(error) || error.moneyMoved === 'maybe') throw error;
+          // Nothing more was paid, but the prepayment was sent: say that money may have moved.
+          throw new PaymentRejectedError({ url, reason: `prepayment refused; paying again was not possible (${error.code})`, response: paid, payment: refused });
+        }
       }
-    }
-    if (paid.status === 402) {
-      ticket.failed();
-      const given = settlement.reason ?? (await refusalReason(paid, options.maxChallengeBytes, hardening.challengeTimeoutMs)) ?? 'no reason given';
-      const reason = inertText(scrub(given, [header.value, signature]), 300);
+      if (paid.status === 402) {
+        ticket.failed();
+        const given = settlement.reason ?? (await refusalReason(paid, options.maxChallengeBytes, hardening.challengeTimeoutMs)) ?? 'no reason given';
+        const reason = inertText(scrub(given, [header.value, sent.signature]), 300);
+        await record(settlement.status, settlement.transaction);
+        throw new PaymentRejectedError({ url, reason, response: paid, payment: sealPayment({ ...payment, reason }) });
+      }
       await record(settlement.status, settlement.transaction);
-      throw new PaymentRejectedError({ url, reason, response: paid, payment: sealPayment({ ...payment, reason }) });
+      // Only a 2xx delivered what was paid for; a redirect or another refusal counts against the host.
+      if (paid.status >= 200 && paid.status < 300) {
+        ticket.succeeded();
+        keyState = 'done';
+        if (args.challenge && settlement.status === 'settled' && sameUrl(url, replay.url)) prepayTerms?.remember(replay.method, url, args.challenge, quote);
+      } else ticket.failed();
+      attachPayment(paid, payment);
+      return paid;
+    } finally {
+      if (key !== undefined) {
+        if (keyState === 'forget') keys.forget(key);
+        else keys.set(key, { kind: keyState, payment: sent });
+      }
     }
-    await record(settlement.status, settlement.transaction);
-    // Only a 2xx delivered what was paid for; a redirect or another refusal counts against the host.
-    if (paid.status >= 200 && paid.status < 300) {
-      ticket.succeeded();
-      if (settlement.status === 'settled' && sameUrl(url, replay.url)) prepayTerms?.remember(replay.method, url, challenge, quote);
-    } else ticket.failed();
-    attachPayment(paid, payment);
-    return paid;
   }
 
   const reconcile = (): Promise<ReconciledPayment[]> => {
@@ -416,6 +538,26 @@ function toPayment(
     quote,
     authorization,
   };
+}
+
+/** The origin of a URL (`https://host:port`), or the URL itself when it does not parse. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+/** Whether a new 402's option asks for exactly what an earlier payment signed: scheme, network, token, payee and amount. */
+function sameTerms(option: PaymentOption, signed: PaymentOption): boolean {
+  return (
+    option.scheme === signed.scheme &&
+    option.network === signed.network &&
+    option.amount === signed.amount &&
+    option.asset.toLowerCase() === signed.asset.toLowerCase() &&
+    option.payTo.toLowerCase() === signed.payTo.toLowerCase()
+  );
 }
 
 /** Whether two URLs name the same place (the 402 came from the URL requested, not a redirect). */

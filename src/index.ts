@@ -39,6 +39,7 @@ export { RequestBodyTooLargeError } from './errors/RequestBodyTooLargeError.js';
 export { ApprovalDeniedError } from './errors/ApprovalDeniedError.js';
 export { BudgetUnavailableError } from './errors/BudgetUnavailableError.js';
 export { CircuitOpenError } from './errors/CircuitOpenError.js';
+export { DuplicateRequestError, type DuplicateRequestState } from './errors/DuplicateRequestError.js';
 export { PayeeChangedError } from './errors/PayeeChangedError.js';
 export { PriceChangedError } from './errors/PriceChangedError.js';
 export { InsecureTransportError } from './errors/InsecureTransportError.js';

@@ -15,6 +15,8 @@ export interface RequestReplay {
   readonly method: string;
   /** The signal that aborts the call, if any. */
   readonly signal: AbortSignal | undefined;
+  /** The request's `Idempotency-Key` header (trimmed), when it has a non-empty one. */
+  idempotencyKey(): string | undefined;
   /** Arguments for the first, unpaid send. */
   first(): FetchArgs;
   /**
@@ -45,10 +47,16 @@ export async function prepareReplay(input: RequestInfo | URL, init: RequestInit 
   const withBody = (base: RequestInit | undefined): RequestInit | undefined =>
     buffered ? { ...base, body } : base;
 
+  let key: { value: string | undefined } | undefined;
   return {
     url,
     method,
     signal: signal ?? undefined,
+    idempotencyKey: () => {
+      // Read only when paying: most requests never need it.
+      key ??= { value: new Headers(init?.headers ?? request?.headers).get('idempotency-key')?.trim() || undefined };
+      return key.value;
+    },
     first: () => [input, withBody(init)],
     paid: (target, extraHeaders) => {
       const headers = new Headers(init?.headers ?? request?.headers);

@@ -1,3 +1,4 @@
+import { keccak256, stringToBytes } from 'viem';
 import { randomBytes, toHex } from '../internal/random.js';
 
 /** Key of the `payment-identifier` extension (PROTOCOL.md §6). */
@@ -17,6 +18,21 @@ export const PAYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
  */
 export function newPaymentId(): string {
   return `pay_${toHex(randomBytes(16)).slice(2)}`;
+}
+
+/**
+ * The payment id of a call that carries an `Idempotency-Key`: `pay_` and the first 32 hex digits
+ * of the key's keccak-256, so every call with that key (also from another process) sends the same
+ * id, and a server with the `payment-identifier` extension sees one logical purchase.
+ *
+ * @example
+ * ```ts
+ * import { keyedPaymentId } from './paymentIdentifier.js';
+ * keyedPaymentId('order-42'); // 'pay_…' (36 characters, the same every time)
+ * ```
+ */
+export function keyedPaymentId(key: string): string {
+  return `pay_${keccak256(stringToBytes(key)).slice(2, 34)}`;
 }
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {

@@ -7,11 +7,11 @@
  * are not done by this SDK: see docs/security.md "Open gaps".
  */
 import { describe, expect, it } from 'vitest';
-import { getPayment, PaymentRejectedError, SettlementUnknownError } from '../../src/index.js';
+import { DuplicateRequestError, getPayment, PaymentRejectedError, SettlementUnknownError } from '../../src/index.js';
 import { encodeBase64Json } from '../../src/protocol/codec.js';
 import { PAY_TO, testAccount } from '../support/challenges.js';
 import { API, expectOneSignature, snapshot, useHostile, type Client } from './harness.js';
-import { decodePayment, paywall, send402v2, sendOk, txHash, type Handler } from './hostileServer.js';
+import { decodePayment, paywall, send402v2, sendOk, settledOk, txHash, type Handler } from './hostileServer.js';
 import { VERSIONS, challenge, send402, type Version } from './common.js';
 
 const h = useHostile();
@@ -48,6 +48,36 @@ describe('F1 402 after payment', () => {
       }
     });
   }
+});
+
+describe('F1 a second call with the same request id (Idempotency-Key) → no new nonce', () => {
+  for (const version of VERSIONS) {
+    it(`${version}: double_402, then the caller retries with the same key → the same header again, then settlement_unknown; ONE`, async () => {
+      route(version, '/double-keyed', (_q, res) => send402(version, res, { ...challenge(version), error: 'invalid_exact_evm_signature' }));
+      const c = h.client();
+      const key = { headers: { 'Idempotency-Key': 'task-7f3a' } };
+      expect(await c.paidFetch(h.url('/double-keyed'), key).catch((e: unknown) => e)).toBeInstanceOf(PaymentRejectedError);
+      const again = (await c.paidFetch(h.url('/double-keyed'), key).catch((e: unknown) => e)) as SettlementUnknownError;
+      expect(again).toMatchObject({ code: 'settlement_unknown', reason: 'refused_after_resend', moneyMoved: 'maybe' });
+      expectOneSignature(c, h, { to: PAY_TO, value: 10000n }, { sends: 2 });
+      // A third try: the same again, never a signature.
+      await c.paidFetch(h.url('/double-keyed'), key).catch(() => undefined);
+      expect(c.signer.calls).toBe(1);
+      expect(new Set(h.server.paymentHeaders()).size).toBe(1);
+      expect(await usedToday(c)).toBe('0.01');
+    });
+  }
+
+  it('v2: the same key after the answer was delivered → DuplicateRequestError (paid), nothing sent', async () => {
+    route('v2', '/keyed-ok', settledOk);
+    const c = h.client();
+    const key = { headers: { 'Idempotency-Key': 'task-7f3b' } };
+    expect((await c.paidFetch(h.url('/keyed-ok'), key)).status).toBe(200);
+    const e = await c.paidFetch(h.url('/keyed-ok'), key).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DuplicateRequestError);
+    expect(e).toMatchObject({ state: 'paid', moneyMoved: 'no' });
+    expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
+  });
 });
 
 describe('F2 ambiguous outcomes after the paid request was sent → the same payment sent again, then SettlementUnknownError; never a second signature', () => {

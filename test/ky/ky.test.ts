@@ -198,6 +198,25 @@ describe("ky's own retry and timeout keep working", () => {
     expect(report.map((r) => r.status)).toEqual(['unknown']);
   });
 
+  it('after such a timeout, calling again with the same Idempotency-Key sends the same payment again: nothing new is signed', async () => {
+    let paidCalls = 0;
+    const p = wall(2, async () => {
+      if (++paidCalls === 1) await delay(2_000);
+      return HttpResponse.json({ ok: true }, { headers: { 'PAYMENT-RESPONSE': settled() } });
+    });
+    const signer = countingSigner();
+    const api = withPayment(ky, signer);
+    const headers = { 'Idempotency-Key': 'summary-2026-11-21' };
+    expect(await rejectionOf(api.get(URL_, { headers, timeout: 300 }))).toBeInstanceOf(TimeoutError);
+    const response = await api.get(URL_, { headers, timeout: 5_000 });
+    expect(getPayment(response)?.status).toBe('settled');
+    expect(signer.calls).toBe(1);
+    const paid = p.seen.filter((s) => s.paid).map((s) => s.headers['payment-signature']);
+    expect(paid).toHaveLength(2);
+    expect(paid[1]).toBe(paid[0]);
+    expect((await api.budget.report()).map((r) => r.status)).toEqual(['settled']);
+  });
+
   it('the state of one paid call does not stop retries of the next call on the same instance', async () => {
     wall(2);
     let calls = 0;

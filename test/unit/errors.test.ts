@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import {
@@ -224,5 +227,20 @@ describe('the base error layout', () => {
     const error = new X402Error('Short.', { code: 'c', moneyMoved: 'maybe' });
     expect(error.message).toContain('Money moved: maybe (a signed payment reached the server and can be settled until it expires).');
     expect(error.cause).toBeUndefined();
+  });
+});
+
+describe('docs/errors.md', () => {
+  it('has a table row and a section for every code an error of the SDK carries', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const docs = readFileSync(join(root, 'docs/errors.md'), 'utf8');
+    const codes = new Set(
+      readdirSync(join(root, 'src/errors')).flatMap((file) => [...readFileSync(join(root, 'src/errors', file), 'utf8').matchAll(/code: '([a-z_]+)'/g)].map((m) => m[1]!)),
+    );
+    expect(codes.size).toBeGreaterThanOrEqual(16);
+    for (const code of codes) {
+      expect(docs, code).toContain(`\n## ${code}\n`);
+      expect(docs, code).toMatch(new RegExp(`^\\| \`${code}\` \\|`, 'm'));
+    }
   });
 });

@@ -1,0 +1,258 @@
+/**
+ * One logical request, one payment, however many calls (THREATS F1: "a second call with the
+ * same request id → no new nonce"). A call carrying an `Idempotency-Key` header whose earlier
+ * call sent a payment gets that payment sent again (the same header, nothing signed), or a
+ * `DuplicateRequestError` saying why not; never a second signature. Wire level, with msw.
+ */
+import { HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+import {
+  DuplicateRequestError,
+  getPayment,
+  memoryStore,
+  PaymentRejectedError,
+  SettlementUnknownError,
+  wrapFetch,
+  type AuthorizationChecker,
+  type AuthorizationCheck,
+  type DeniedEvent,
+} from '../../src/index.js';
+import { challengeV2, paywall, useMswServer, type SeenRequest } from '../support/msw.js';
+import { decodeHeader, paymentRequiredV2, requirementV2, settlementHeader, testAccount } from '../support/challenges.js';
+import { countingSigner } from '../support/signers.js';
+import { rejectionOf } from '../support/secrets.js';
+
+const server = useMswServer();
+const URL_ = 'https://api.example.com/report';
+const OTHER = 'https://api.example.com/other';
+const T0 = 1_750_000_000_000;
+const KEY = { 'Idempotency-Key': 'order-42' };
+const WITH_ID = { extensions: { 'payment-identifier': { info: { required: false }, schema: {} } } };
+
+type Answer = (seen: SeenRequest) => Response | Promise<Response>;
+
+const settled: Answer = (seen) =>
+  HttpResponse.json(
+    { report: 'sunny' },
+    {
+      headers: {
+        'PAYMENT-RESPONSE': settlementHeader({
+          success: true,
+          transaction: `0x${decodeHeader(seen.headers['payment-signature']!).payload.authorization.nonce.slice(2)}`,
+          network: 'eip155:84532',
+          payer: testAccount.address,
+        }),
+      },
+    },
+  );
+const unavailable: Answer = () => HttpResponse.text('try later', { status: 503 });
+
+/** A paywall at `url` whose paid answer is `answer.next` (changeable between calls). */
+function place(url: string, answer: { next: Answer }, extra: Record<string, unknown> = {}, amount = '10000') {
+  const p = paywall({ url, challenge: () => challengeV2(paymentRequiredV2([requirementV2({ amount })], extra)), paid: (seen) => answer.next(seen) });
+  server.use(p.handler);
+  return p;
+}
+
+function client(options: Parameters<typeof wrapFetch>[2] = {}, clock: { now: number } = { now: T0 }) {
+  const signer = countingSigner();
+  const denied: DeniedEvent[] = [];
+  const paidFetch = wrapFetch(fetch, signer, {
+    clock: () => clock.now,
+    store: memoryStore({ clock: () => clock.now }),
+    resend: false,
+    on: { denied: (e) => denied.push(e) },
+    ...options,
+  });
+  const used = async () => (await paidFetch.budget.remaining()).find((l) => l.scope === 'global' && l.limit === 'daily')!.used;
+  return { paidFetch, signer, denied, used, clock };
+}
+
+const headersOf = (p: { paid(): SeenRequest[] }) => p.paid().map((s) => s.headers['payment-signature']);
+
+/** A checker answering `state` for every authorization. */
+function checker(state: AuthorizationCheck['state']): AuthorizationChecker & { asked: number } {
+  const c = {
+    asked: 0,
+    async check(a: Parameters<AuthorizationChecker['check']>[0]) {
+      c.asked++;
+      return { state, blockNumber: 1n, blockTimestamp: 1n, validBefore: a.validBefore };
+    },
+  };
+  return c;
+}
+
+describe('a second call with the same Idempotency-Key', () => {
+  it('after an unknown outcome: sends the same payment again (no signature), and it settles; counted once', async () => {
+    const answer = { next: unavailable };
+    const p = place(URL_, answer);
+    const { paidFetch, signer, used } = client();
+    const first = await rejectionOf(paidFetch(URL_, { headers: KEY }));
+    expect(first).toBeInstanceOf(SettlementUnknownError);
+    answer.next = settled;
+    const response = await paidFetch(URL_, { headers: KEY });
+    expect(response.status).toBe(200);
+    expect(getPayment(response)).toMatchObject({ status: 'settled' });
+    expect(signer.calls).toBe(1);
+    expect(headersOf(p)).toHaveLength(2);
+    expect(headersOf(p)[1]).toBe(headersOf(p)[0]);
+    // Every request still carries the caller's header: it is the server's as well.
+    expect(p.seen.every((s) => s.headers['idempotency-key'] === 'order-42')).toBe(true);
+    expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['settled']);
+    expect(await used()).toBe('0.01');
+  });
+
+  it('after a refusal (402 to the payment): sends it again; a second 402 is settlement_unknown, never a second payment', async () => {
+    const refuse: Answer = () => challengeV2(paymentRequiredV2([requirementV2()], { error: 'facilitator busy' }));
+    const p = place(URL_, { next: refuse });
+    const { paidFetch, signer } = client();
+    expect(await rejectionOf(paidFetch(URL_, { headers: KEY }))).toBeInstanceOf(PaymentRejectedError);
+    const again = await rejectionOf(paidFetch(URL_, { headers: KEY }));
+    expect(again).toMatchObject({ code: 'settlement_unknown', reason: 'refused_after_resend' });
+    expect(signer.calls).toBe(1);
+    expect(new Set(headersOf(p)).size).toBe(1);
+  });
+
+  it('after a delivered answer: DuplicateRequestError (paid); nothing signed or sent; a new key buys again', async () => {
+    const p = place(URL_, { next: settled });
+    const { paidFetch, signer, denied, used } = client();
+    await paidFetch(URL_, { headers: KEY });
+    const error = await rejectionOf(paidFetch(URL_, { headers: KEY }));
+    expect(error).toBeInstanceOf(DuplicateRequestError);
+    expect(error).toMatchObject({ code: 'duplicate_request', state: 'paid', moneyMoved: 'no', key: 'order-42' });
+    expect(error.authorization.nonce).toBe(decodeHeader(headersOf(p)[0]!).payload.authorization.nonce);
+    expect(error.message).toContain('an earlier call with this key was paid');
+    expect(error.message).toContain('use a new Idempotency-Key');
+    expect(denied.map((e) => e.code)).toEqual(['duplicate_request']);
+    expect(signer.calls).toBe(1);
+    expect(headersOf(p)).toHaveLength(1);
+    await paidFetch(URL_, { headers: { 'Idempotency-Key': 'order-43' } });
+    expect(signer.calls).toBe(2);
+    expect(await used()).toBe('0.02');
+  });
+
+  it('while the first call is still paying: DuplicateRequestError (in_flight); the first one then completes', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const p = place(URL_, {
+      next: async (seen) => {
+        await gate;
+        return settled(seen);
+      },
+    });
+    const { paidFetch, signer } = client();
+    const first = paidFetch(URL_, { headers: KEY });
+    await expect.poll(() => p.paid().length).toBe(1);
+    const second = await rejectionOf(paidFetch(URL_, { headers: KEY }));
+    expect(second).toMatchObject({ code: 'duplicate_request', state: 'in_flight' });
+    release();
+    expect((await first).status).toBe(200);
+    expect(signer.calls).toBe(1);
+  });
+
+  it('for another place, or when the server now asks other terms: DuplicateRequestError (conflict), nothing sent', async () => {
+    const answer = { next: unavailable };
+    const p = place(URL_, answer);
+    place(OTHER, { next: settled });
+    const { paidFetch, signer } = client();
+    await rejectionOf(paidFetch(URL_, { headers: KEY }));
+    const elsewhere = await rejectionOf(paidFetch(OTHER, { headers: KEY }));
+    expect(elsewhere).toMatchObject({ code: 'duplicate_request', state: 'conflict' });
+    expect(elsewhere.message).toContain(`it was for GET ${URL_}`);
+    const posted = await rejectionOf(paidFetch(URL_, { method: 'POST', headers: KEY }));
+    expect(posted).toMatchObject({ state: 'conflict' });
+
+    place(URL_, answer, {}, '20000'); // the price doubled
+    const dearer = await rejectionOf(paidFetch(URL_, { headers: KEY }));
+    expect(dearer).toMatchObject({ state: 'conflict' });
+    expect(dearer.message).toContain('the server now asks for other terms');
+    expect(signer.calls).toBe(1);
+    expect(headersOf(p)).toHaveLength(1);
+  });
+
+  it('after expiry, without the reconcile option: DuplicateRequestError (in_doubt); also 10 s before', async () => {
+    place(URL_, { next: unavailable });
+    const { paidFetch, signer, clock } = client();
+    const first = (await rejectionOf(paidFetch(URL_, { headers: KEY }))) as SettlementUnknownError;
+    clock.now = Number(first.validBefore) * 1000 - 9_000;
+    expect(await rejectionOf(paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'in_doubt' });
+    clock.now = Number(first.validBefore) * 1000 + 1_000;
+    const late = await rejectionOf(paidFetch(URL_, { headers: KEY }));
+    expect(late).toMatchObject({ code: 'duplicate_request', state: 'in_doubt', paymentId: undefined });
+    expect(late.authorization).toEqual(first.authorization);
+    expect(late.message).toContain('checkAuthorization(publicClient, error.authorization)');
+    expect(signer.calls).toBe(1);
+  });
+
+  it('after expiry, with the reconcile option: found unused → given back and paid anew; found used → paid', async () => {
+    const answer = { next: unavailable };
+    place(URL_, answer);
+    const expired = checker('expired');
+    const a = client({ reconcile: expired });
+    const first = (await rejectionOf(a.paidFetch(URL_, { headers: KEY }))) as SettlementUnknownError;
+    // Not expired yet (5 s left, too late to send again): the chain is not even asked.
+    a.clock.now = Number(first.validBefore) * 1000 - 5_000;
+    expect(await rejectionOf(a.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'in_doubt' });
+    expect(expired.asked).toBe(0);
+    a.clock.now = Number(first.validBefore) * 1000;
+    answer.next = settled;
+    const response = await a.paidFetch(URL_, { headers: KEY });
+    expect(getPayment(response)?.status).toBe('settled');
+    expect(expired.asked).toBe(1);
+    expect(a.signer.calls).toBe(2);
+    expect(await a.used()).toBe('0.01'); // the dead one was given back
+    expect((await a.paidFetch.budget.report()).map((r) => r.status).sort()).toEqual(['released', 'settled']);
+
+    answer.next = unavailable;
+    const used = checker('used');
+    const b = client({ reconcile: used });
+    const earlier = (await rejectionOf(b.paidFetch(URL_, { headers: KEY }))) as SettlementUnknownError;
+    b.clock.now = Number(earlier.validBefore) * 1000 + 5_000;
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'paid' });
+    expect(b.signer.calls).toBe(1);
+    expect((await b.paidFetch.budget.report()).map((r) => r.status)).toEqual(['settled']);
+    expect(await b.used()).toBe('0.01');
+  });
+
+  it('a call that paid nothing (refused by the budget) leaves the key free', async () => {
+    place(URL_, { next: settled }, {}, '200000'); // 0.20 USD, over the 0.10 default cap
+    place(OTHER, { next: settled });
+    const { paidFetch, signer } = client();
+    expect(await rejectionOf(paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'budget_exceeded' });
+    expect((await paidFetch(OTHER, { headers: KEY })).status).toBe(200);
+    expect(signer.calls).toBe(1);
+  });
+
+  it('keys are per origin: the same key on another API is another request', async () => {
+    place(URL_, { next: settled });
+    place('https://other.example.com/report', { next: settled });
+    const { paidFetch, signer } = client();
+    await paidFetch(URL_, { headers: KEY });
+    expect((await paidFetch('https://other.example.com/report', { headers: KEY })).status).toBe(200);
+    expect(signer.calls).toBe(2);
+  });
+});
+
+describe('the payment id of a keyed call', () => {
+  it('comes from the key: the same in every process, another for another key, random without one', async () => {
+    const p = place(URL_, { next: settled }, WITH_ID);
+    await client().paidFetch(URL_, { headers: KEY });
+    await client().paidFetch(URL_, { headers: KEY }); // another "process" (another wrapped fetch)
+    await client().paidFetch(URL_, { headers: { 'Idempotency-Key': 'order-43' } });
+    await client().paidFetch(URL_);
+    await client().paidFetch(URL_);
+    const ids = p.paid().map((s) => decodeHeader(s.headers['payment-signature']!).extensions['payment-identifier'].info.id as string);
+    expect(ids.every((id) => /^pay_[0-9a-f]{32}$/.test(id))).toBe(true);
+    expect(ids[1]).toBe(ids[0]);
+    expect(new Set(ids).size).toBe(4);
+  });
+
+  it('a keyed call never prepays: its earlier payment comes first', async () => {
+    const p = place(URL_, { next: settled });
+    const { paidFetch } = client({ prepay: true });
+    await paidFetch(URL_); // remembers the terms
+    await paidFetch(URL_); // prepaid: one request
+    await paidFetch(URL_, { headers: KEY });
+    expect(p.seen.map((s) => s.paid)).toEqual([false, true, true, false, true]);
+  });
+});
