@@ -3,7 +3,8 @@
  * settled nonces per purchase = 1"). A front on 127.0.0.1 forwards to the v2 or v1 server and,
  * on the first paid request of a run, loses something: the request before it reaches the server
  * (`lose-request`), or the server's answer after the server settled on chain (`lose-answer`), by
- * cutting the connection. The client sends the same header again; the chain shows one transfer.
+ * cutting the connection. The client sends the same header again, within the call (`resend`) or
+ * when the caller calls again with the same `Idempotency-Key`; the chain shows one transfer.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -64,7 +65,7 @@ for (const version of ['v2', 'v1'] as const) {
     });
     afterAll(() => front?.close());
 
-    async function run(fault: Fault) {
+    async function run(fault: Fault, options: { resend?: false; headers?: Record<string, string> } = {}) {
       front.fault = fault;
       front.paidHeaders.length = 0;
       front.forwarded = 0;
@@ -73,14 +74,15 @@ for (const version of ['v2', 'v1'] as const) {
       const before = { payer: await stack().balanceOf(payer.address), payee: await stack().balanceOf(payTo) };
       const resends: ResendEvent[] = [];
       const paidFetch = wrapFetch(fetch, privateKeyToAccount(payer.privateKey), {
-        resend: { delayMs: 50 },
+        resend: options.resend ?? { delayMs: 50 },
         on: { resend: (e) => resends.push(e) },
         // 'latest': anvil's finalized block trails by 64, and nothing here depends on finality.
         reconcile: chainChecker({ 'eip155:84532': stack().publicClient }, { blockTag: 'latest' }),
       });
-      const outcome = await paidFetch(`${front.url}/weather`).catch((error: unknown) => error);
-      const moved = { payer: before.payer - (await stack().balanceOf(payer.address)), payee: (await stack().balanceOf(payTo)) - before.payee };
-      return { outcome, moved, resends, paidFetch };
+      const call = () => paidFetch(`${front.url}/weather`, { headers: options.headers ?? {} }).catch((error: unknown) => error);
+      const outcome = await call();
+      const moved = async () => ({ payer: before.payer - (await stack().balanceOf(payer.address)), payee: (await stack().balanceOf(payTo)) - before.payee });
+      return { outcome, moved: await moved(), resends, paidFetch, call, movedNow: moved };
     }
 
     it('the paid request is lost on the way: the resend is settled, once', async () => {
@@ -113,6 +115,26 @@ for (const version of ['v2', 'v1'] as const) {
       const reconciled = await paidFetch.budget.reconcile();
       expect(reconciled.map((r) => [r.authorization.nonce, r.state])).toEqual([[error.authorization.nonce, 'used']]);
       expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['settled']);
+    });
+
+    it('with an Idempotency-Key, the caller calling again after a lost request sends the same payment: settled once', async () => {
+      const { outcome, call, movedNow } = await run('lose-request', { resend: false, headers: { 'Idempotency-Key': `interop-${version}-1` } });
+      expect(outcome).toBeInstanceOf(SettlementUnknownError);
+      const again = await call();
+      expect(again).toBeInstanceOf(Response);
+      expect(getPayment(again as Response)).toMatchObject({ status: 'settled', amount: PRICES.weather });
+      expect(front.paidHeaders).toHaveLength(2);
+      expect(front.paidHeaders[1]).toBe(front.paidHeaders[0]);
+      expect(await movedNow()).toEqual({ payer: PRICES.weather, payee: PRICES.weather });
+    });
+
+    it('with an Idempotency-Key, calling again after a lost answer is refused as used, and the chain shows one transfer', async () => {
+      const { call, movedNow, paidFetch } = await run('lose-answer', { resend: false, headers: { 'Idempotency-Key': `interop-${version}-2` } });
+      expect(await call()).toMatchObject({ code: 'settlement_unknown', reason: 'refused_after_resend' });
+      expect(front.paidHeaders).toHaveLength(2);
+      expect(front.paidHeaders[1]).toBe(front.paidHeaders[0]);
+      expect(await movedNow()).toEqual({ payer: PRICES.weather, payee: PRICES.weather });
+      expect((await paidFetch.budget.reconcile()).map((r) => r.state)).toEqual(['used']);
     });
   });
 }
