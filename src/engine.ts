@@ -15,6 +15,7 @@ import { createPricePins } from './internal/pricePins.js';
 import { transportAllowed } from './internal/transport.js';
 import { sendPaid } from './internal/sendPaid.js';
 import { createIdempotencyKeys, type KeyedCall } from './internal/idempotencyKeys.js';
+import { createBalances, type BalanceView } from './internal/balances.js';
 import { redact } from './internal/redact.js';
 import { inertText } from './internal/inert.js';
 import { Budget, type Reservation } from './budget/budget.js';
@@ -99,6 +100,13 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   const creditedTransactions = new Set<string>();
   const prepayTerms = options.prepay ? createPrepayTerms(options.prepay, options.clock) : undefined;
   const keys = createIdempotencyKeys<SentPayment>(options.clock);
+  const checker = options.reconcile;
+  const balances =
+    options.checkBalance && checker?.balanceOf
+      ? createBalances((network, token, owner) => checker.balanceOf!(network, token, owner), options.clock)
+      : undefined;
+  const balancesFor = (challenge: Challenge, payer: Address, url: string) =>
+    balances?.view(challenge.options, payer, (message) => emit('error', { type: 'error', url, message }));
   let reconciling: Promise<unknown> = Promise.resolve();
   const emit = <K extends keyof typeof options.on>(name: K, event: Parameters<NonNullable<(typeof options.on)[K]>>[0]) => {
     try {
@@ -169,7 +177,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     }
     let quote: Quote;
     try {
-      quote = selectQuote(challenge, { url, assets: options.assets, payer, check: (q) => policyCheck(q, replay) });
+      const view = await balancesFor(challenge, payer, url);
+      quote = selectQuote(challenge, { url, assets: options.assets, payer, check: (q) => policyCheck(q, replay, view) });
     } catch (error) {
       if (key !== undefined) keys.forget(key);
       throw error;
@@ -229,8 +238,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     }
   }
 
-  function policyCheck(q: Quote, replay: RequestReplay) {
-    return budget.check(q, replay.url) ?? pins.refusal(q) ?? prices.refusal(q, replay.method);
+  function policyCheck(q: Quote, replay: RequestReplay, balance: BalanceView | undefined) {
+    return budget.check(q, replay.url) ?? pins.refusal(q) ?? prices.refusal(q, replay.method) ?? balance?.refusal(q);
   }
 
   async function prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined> {
@@ -248,7 +257,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       const payer = await payerAddress(url);
       let quote: Quote;
       try {
-        quote = selectQuote(challenge, { url, assets: options.assets, payer, check: (q) => policyCheck(q, replay) });
+        const view = await balancesFor(challenge, payer, url);
+        quote = selectQuote(challenge, { url, assets: options.assets, payer, check: (q) => policyCheck(q, replay, view) });
       } catch {
         // The remembered terms no longer pass the policy: forget them; the usual flow decides.
         prepayTerms!.forget(replay.method, url);
@@ -321,6 +331,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       }).catch((cause: unknown) => {
         throw new WalletError({ url, operation: 'sign', cause });
       });
+      balances?.spend(quote, payer);
       let header: { name: string; value: string };
       let paymentId: string | undefined;
       if (challenge.version === 2) {

@@ -42,13 +42,13 @@ export interface DeniedEvent {
   readonly message: string;
 }
 
-/** Emitted when something failed after a payment was sent (the call itself still answers). */
+/** Emitted when something failed that the call survives: recording a payment's outcome, giving a reservation back, or reading a balance (`checkBalance`). */
 export interface ErrorEvent {
   /** Always `'error'`. */
   readonly type: 'error';
   /** The URL that was paid. */
   readonly url: string;
-  /** What failed, e.g. `could not record the payment outcome: …`. */
+  /** What failed, e.g. `could not record the payment outcome: …` or `could not read the balance of …`. */
   readonly message: string;
 }
 

@@ -49,7 +49,7 @@ export interface EventListeners {
   readonly payment?: (event: PaymentEvent) => void;
   /** A payment was refused by the budget, the allow lists or the approval hook. */
   readonly denied?: (event: DeniedEvent) => void;
-  /** Something failed after a payment was sent (e.g. the store could not record the outcome). */
+  /** Something failed that the call survives (the store could not record an outcome, a balance could not be read). */
   readonly error?: (event: ErrorEvent) => void;
   /** A paid request got no usable answer and is about to be sent again, with the same payment. */
   readonly resend?: (event: ResendEvent) => void;
@@ -132,6 +132,15 @@ export interface WrapFetchOptions {
    * stay counted until their window ends.
    */
   readonly reconcile?: AuthorizationChecker;
+  /**
+   * Read the payer's token balance on chain before signing, with the clients of `reconcile`
+   * (default false): an option the payer cannot cover is refused (`insufficient_balance`, under
+   * `no_acceptable_option`), so nothing is signed that could never settle, and a cheaper-to-cover
+   * option of the same 402 is taken when there is one. A read is reused for 30 s, less what was
+   * signed since; a balance too low is always read afresh. A read that fails checks nothing (an
+   * `error` event says so).
+   */
+  readonly checkBalance?: boolean;
 }
 
 /** Options after validation, with defaults filled in. */
@@ -154,6 +163,8 @@ export interface ResolvedOptions {
   readonly prepay: ResolvedPrepay | false;
   /** How payments are looked up on chain for reconciliation, if at all. */
   readonly reconcile: AuthorizationChecker | undefined;
+  /** Whether balances are read before signing (with `reconcile`'s clients). */
+  readonly checkBalance: boolean;
 }
 
 /** Every top-level option; anything else is refused. Add new options here. */
@@ -163,8 +174,8 @@ const OPTION_NAMES = new Set([
   'challengeTimeoutMs', 'paidRequestTimeoutMs', 'breaker', 'pinPayees', 'pinPrices', 'allowInsecureHttp', 'resend',
   // Prepayment (src/prepayTerms.ts).
   'prepay',
-  // Reconciliation on chain (src/chainChecker.ts).
-  'reconcile',
+  // Reconciliation on chain and balance checks (src/chainChecker.ts).
+  'reconcile', 'checkBalance',
 ]);
 
 /** Validates options once, at `wrapFetch` time; a bad option (or an unknown one) is a `TypeError` naming it. */
@@ -255,6 +266,11 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
   if (reconcile !== undefined && (typeof reconcile !== 'object' || reconcile === null || typeof reconcile.check !== 'function')) {
     fail('reconcile', "must be an authorization checker, e.g. chainChecker({ 'eip155:8453': publicClient })");
   }
+  const checkBalance = options.checkBalance ?? false;
+  if (typeof checkBalance !== 'boolean') fail('checkBalance', 'must be true or false');
+  if (checkBalance && typeof reconcile?.balanceOf !== 'function') {
+    fail('checkBalance', "needs the chain clients: add reconcile: chainChecker({ 'eip155:8453': publicClient })");
+  }
 
   return Object.freeze({
     budget,
@@ -271,6 +287,7 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
     hardening: resolveHardening(options),
     prepay: resolvePrepay(options.prepay),
     reconcile,
+    checkBalance,
   });
 }
 

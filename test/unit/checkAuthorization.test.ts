@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeFunctionData, parseAbi } from 'viem';
-import { checkAuthorization, ReconcileUnavailableError, type AuthorizationRef, type ChainReader } from '../../src/index.js';
+import { chainChecker, checkAuthorization, ReconcileUnavailableError, type AuthorizationRef, type ChainReader } from '../../src/index.js';
 import { BASE_SEPOLIA_USDC, testAccount } from '../support/challenges.js';
 import { rejectionOf } from '../support/secrets.js';
 
@@ -128,5 +128,35 @@ describe('checkAuthorization', () => {
     expect(error).toBeInstanceOf(ReconcileUnavailableError);
     expect(error.shortMessage).toBe('Could not read the state of the authorization on eip155:84532: eth_chainId failed (connect ECONNREFUSED 127.0.0.1:8545); whether it was settled is still unknown.');
     expect(error.cause).toBe(cause);
+  });
+});
+
+describe('chainChecker(...).balanceOf', () => {
+  const BALANCE_ABI = parseAbi(['function balanceOf(address owner) view returns (uint256)']);
+
+  it('reads balanceOf(owner) at the latest block, after checking the chain once per network', async () => {
+    const { reader, calls } = node({ state: `0x${(123_456n).toString(16).padStart(64, '0')}` });
+    const checker = chainChecker({ 'eip155:84532': reader });
+    expect(await checker.balanceOf!('eip155:84532', BASE_SEPOLIA_USDC, testAccount.address)).toBe(123_456n);
+    expect(await checker.balanceOf!('eip155:84532', BASE_SEPOLIA_USDC, testAccount.address)).toBe(123_456n);
+    expect(calls.map((c) => c.method)).toEqual(['eth_chainId', 'eth_call', 'eth_call']);
+    const [call, tag] = calls[1]!.params as [{ to: string; data: `0x${string}` }, string];
+    expect(tag).toBe('latest');
+    expect(call.to).toBe(BASE_SEPOLIA_USDC);
+    expect(decodeFunctionData({ abi: BALANCE_ABI, data: call.data }).args).toEqual([testAccount.address]);
+  });
+
+  it('refuses a client on another chain, a network without a client, and an answer that is not one word', async () => {
+    const other = chainChecker({ 'eip155:84532': node({ chainId: '0x2105' }).reader });
+    await expect(other.balanceOf!('eip155:84532', BASE_SEPOLIA_USDC, testAccount.address)).rejects.toThrow(/the client for eip155:84532 answers for chain 0x2105/);
+    await expect(other.balanceOf!('eip155:8453', BASE_SEPOLIA_USDC, testAccount.address)).rejects.toThrow(/no client is configured for eip155:8453/);
+    const garbled = chainChecker({ 'eip155:84532': node({ state: '0x01' }).reader });
+    await expect(garbled.balanceOf!('eip155:84532', BASE_SEPOLIA_USDC, testAccount.address)).rejects.toThrow(/did not answer with one 32-byte word/);
+  });
+
+  it('gives up after timeoutMs', async () => {
+    const slow: ChainReader = { request: ({ method }) => (method === 'eth_chainId' ? Promise.resolve('0x14a34') : new Promise(() => undefined)) };
+    const checker = chainChecker({ 'eip155:84532': slow }, { timeoutMs: 50 });
+    await expect(checker.balanceOf!('eip155:84532', BASE_SEPOLIA_USDC, testAccount.address)).rejects.toThrow(/no answer within 50 ms/);
   });
 });
