@@ -96,7 +96,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   const breaker = createCircuitBreaker(hardening.breaker, options.clock);
   const allowedPayees = options.budget.payees?.allow;
   const pins = createPayeePins(hardening.pinPayees, (payTo) => allowedPayees?.includes(payTo.toLowerCase()) ?? false);
-  const prices = createPricePins(hardening.pinPrices);
+  const prices = createPricePins(hardening.pinPrices, options.clock);
   const creditedTransactions = new Set<string>();
   const prepayTerms = options.prepay ? createPrepayTerms(options.prepay, options.clock) : undefined;
   const keys = createIdempotencyKeys<SentPayment>(options.clock);

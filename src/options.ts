@@ -99,10 +99,12 @@ export interface WrapFetchOptions {
   /** Pin the first payee each host was paid (default true): a later 402 naming another is refused (`payee_changed`) unless `budget.payees.allow` lists it. */
   readonly pinPayees?: boolean;
   /**
-   * Pin the price each place (method + origin + path) was paid last (default off; THREATS B3,
-   * bait-and-switch): a later 402 there asking more than `maxRatio` times that price (default 2;
-   * same token or USD) is refused (`price_changed`), and a cheaper option of the same 402 is
-   * taken if there is one. `true` is `{ maxRatio: 2 }`.
+   * Pin the prices of each place (method + origin + path) (default off; THREATS B3,
+   * bait-and-switch, and B4, a slow-burn ramp): a later 402 there asking more than `maxRatio`
+   * times the place's reference price (default 2; same token or USD) is refused
+   * (`price_changed`), and a cheaper option of the same 402 is taken if there is one. The
+   * reference is the last price paid there, or the median of its prices of the last 24 h when
+   * that is lower (so +10% a call stops after 14 payments). `true` is `{ maxRatio: 2 }`.
    */
   readonly pinPrices?: boolean | { readonly maxRatio?: number };
   /** Also pay 402s that came over plain `http:` from hosts that are not loopback (default false: `insecure_transport`). */

@@ -109,6 +109,30 @@ describe('B4 slow-burn ramp', () => {
   });
 });
 
+describe('B4 slow-burn ramp, with pinPrices', () => {
+  it('price rising 10% a call: the 24 h median stops it with price_changed after 14 payments, far under the caps', async () => {
+    let price = 10000n;
+    h.server.route(API, '/ramp-pinned', paywall((_q, res) => send402('v2', res, challenge('v2', [requirement('v2', { amount: String(price) })]))));
+    const c = h.client({ pinPrices: true });
+    let paid = 0;
+    for (;;) {
+      const outcome = await c.paidFetch(h.url('/ramp-pinned')).then(
+        async (res) => void (await res.text()),
+        (e: unknown) => e,
+      );
+      if (outcome !== undefined) {
+        expect(outcome).toMatchObject({ code: 'price_changed', moneyMoved: 'no' });
+        break;
+      }
+      paid++;
+      price = (price * 11n) / 10n;
+    }
+    expect(paid).toBe(14);
+    expect(c.signer.calls).toBe(14);
+    expect(h.server.paymentHeaders()).toHaveLength(14);
+  });
+});
+
 describe('B6 zero and dust amounts', () => {
   for (const version of VERSIONS) {
     it(`${version}: amount "0" → REFUSE(no_acceptable_option / zero_amount)`, async () => {

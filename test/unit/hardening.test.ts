@@ -11,7 +11,7 @@ import { isLoopbackHost, transportAllowed } from '../../src/internal/transport.j
 import { attachPaymentIdentifier, newPaymentId, PAYMENT_ID_PATTERN } from '../../src/protocol/paymentIdentifier.js';
 import { createCircuitBreaker } from '../../src/internal/circuitBreaker.js';
 import { createPayeePins } from '../../src/internal/payeePins.js';
-import { createPricePins } from '../../src/internal/pricePins.js';
+import { createPricePins, PRICE_HISTORY_MAX, PRICE_HISTORY_MS } from '../../src/internal/pricePins.js';
 import { readBody } from '../../src/protocol/readBody.js';
 import { resolveOptions } from '../../src/options.js';
 import { deepFreeze } from '../../src/internal/freeze.js';
@@ -158,6 +158,7 @@ describe('payee pins', () => {
 });
 
 describe('price pins', () => {
+  const clock = () => 1_750_000_000_000;
   const usdc = { decimals: 6, symbol: 'USDC' };
   const token = { decimals: 18, symbol: 'TKN' };
   const quote = (url: string, amount: bigint, asset: 'usd' | 'token' = 'usd') =>
@@ -171,7 +172,7 @@ describe('price pins', () => {
     }) as unknown as Quote;
 
   it('refuses more than maxRatio times the last price of the place, exactly at the bound', () => {
-    const prices = createPricePins({ maxRatio: 2 });
+    const prices = createPricePins({ maxRatio: 2 }, clock);
     prices.claim(quote('https://a.example/x?q=1', 1_000n), 'GET');
     expect(prices.refusal(quote('https://a.example/x?q=2', 2_000n), 'get')).toBeUndefined();
     const refused = prices.refusal(quote('https://a.example/x', 2_001n), 'GET');
@@ -180,33 +181,67 @@ describe('price pins', () => {
     expect(() => prices.claim(quote('https://a.example/x', 2_001n), 'GET')).toThrow(PriceChangedError);
   });
 
-  it('is per place: another path, method or port is not pinned; the last price paid is the pin', () => {
-    const prices = createPricePins({ maxRatio: 2 });
+  it('is per place: another path, method or port is not pinned; the reference is the lower of the last price and the 24 h median', () => {
+    const prices = createPricePins({ maxRatio: 2 }, clock);
     prices.claim(quote('https://a.example/x', 1_000n), 'GET');
     expect(prices.refusal(quote('https://a.example/y', 9_000n), 'GET')).toBeUndefined();
     expect(prices.refusal(quote('https://a.example/x', 9_000n), 'POST')).toBeUndefined();
     expect(prices.refusal(quote('https://a.example:8443/x', 9_000n), 'GET')).toBeUndefined();
     prices.claim(quote('https://a.example/x', 2_000n), 'GET');
-    expect(prices.refusal(quote('https://a.example/x', 4_000n), 'GET')).toBeUndefined();
+    // Last 2,000, median (lower middle of 1,000 and 2,000) 1,000: the reference is 1,000.
+    expect(prices.refusal(quote('https://a.example/x', 2_000n), 'GET')).toBeUndefined();
+    expect(prices.refusal(quote('https://a.example/x', 2_001n), 'GET')?.error).toMatchObject({ pinned: '0.001 USD' });
     prices.claim(quote('https://a.example/x', 100n), 'GET');
+    // Last 100 is below the median 1,000: the reference is 100.
     expect(prices.refusal(quote('https://a.example/x', 201n), 'GET')).toMatchObject({ code: 'price_changed' });
   });
 
+  it('stops a slow-burn ramp (B4): +10% a call passes the last-price check every time, and the median stops it at the 15th call', () => {
+    const prices = createPricePins({ maxRatio: 2 }, clock);
+    let price = 1_000_000n;
+    let paid = 0;
+    while (paid < 100 && !prices.refusal(quote('https://a.example/x', price), 'GET')) {
+      prices.claim(quote('https://a.example/x', price), 'GET');
+      paid++;
+      price = (price * 11n) / 10n;
+    }
+    expect(paid).toBe(14);
+  });
+
+  it('forgets prices older than 24 h, and keeps at most 64 per place', () => {
+    const now = { t: 0 };
+    const prices = createPricePins({ maxRatio: 2 }, () => now.t);
+    prices.claim(quote('https://a.example/x', 1_000n), 'GET');
+    now.t = PRICE_HISTORY_MS;
+    expect(prices.refusal(quote('https://a.example/x', 5_000n), 'GET')).toBeUndefined(); // the old price is gone
+    for (let i = 0; i < PRICE_HISTORY_MAX; i++) prices.claim(quote('https://a.example/x', 1_000n), 'GET');
+    for (let i = 0; i < PRICE_HISTORY_MAX; i++) prices.claim(quote('https://a.example/x', 2_000n), 'GET');
+    // Only the 64 prices of 2,000 are left: 4,000 is within 2× of them.
+    expect(prices.refusal(quote('https://a.example/x', 4_000n), 'GET')).toBeUndefined();
+    expect(prices.refusal(quote('https://a.example/x', 4_001n), 'GET')).toMatchObject({ code: 'price_changed' });
+  });
+
   it('compares only prices in one unit; a token price is shown in its own units', () => {
-    const prices = createPricePins({ maxRatio: 1.5 });
+    const prices = createPricePins({ maxRatio: 1.5 }, clock);
     prices.claim(quote('https://a.example/x', 10n ** 18n, 'token'), 'GET');
     expect(prices.refusal(quote('https://a.example/x', 10n ** 9n), 'GET')).toBeUndefined();
     expect(prices.refusal(quote('https://a.example/x', 15n * 10n ** 17n, 'token'), 'GET')).toBeUndefined();
     expect(prices.refusal(quote('https://a.example/x', 15n * 10n ** 17n + 1n, 'token'), 'GET')?.error).toMatchObject({ pinned: '1 TKN', offered: '1.500000000000000001 TKN' });
   });
 
-  it('undo puts back the price pinned before; false pins nothing', () => {
-    const prices = createPricePins({ maxRatio: 2 });
-    prices.claim(quote('https://a.example/x', 1_000n), 'GET');
-    const undo = prices.claim(quote('https://a.example/x', 2_000n), 'GET');
+  it('undo takes back the price claimed (and a history another unit replaced); false pins nothing', () => {
+    const prices = createPricePins({ maxRatio: 2 }, clock);
+    const undoFirst = prices.claim(quote('https://a.example/x', 1_000n), 'GET');
+    const undo = prices.claim(quote('https://a.example/x', 1_500n), 'GET');
     undo();
-    expect(prices.refusal(quote('https://a.example/x', 3_000n), 'GET')).toMatchObject({ code: 'price_changed' });
-    const off = createPricePins(false);
+    expect(prices.refusal(quote('https://a.example/x', 2_000n), 'GET')).toBeUndefined();
+    expect(prices.refusal(quote('https://a.example/x', 2_001n), 'GET')).toMatchObject({ code: 'price_changed' });
+    undoFirst();
+    expect(prices.refusal(quote('https://a.example/x', 10n ** 9n), 'GET')).toBeUndefined();
+    prices.claim(quote('https://a.example/x', 1_000n), 'GET');
+    prices.claim(quote('https://a.example/x', 10n ** 18n, 'token'), 'GET')();
+    expect(prices.refusal(quote('https://a.example/x', 2_001n), 'GET')).toMatchObject({ code: 'price_changed' });
+    const off = createPricePins(false, clock);
     off.claim(quote('https://a.example/x', 1n), 'GET');
     expect(off.refusal(quote('https://a.example/x', 10n ** 9n), 'GET')).toBeUndefined();
   });
