@@ -12,6 +12,7 @@ export default defineConfig({
     browser: 'src/browser/index.ts',
     ky: 'src/ky.ts',
     redis: 'src/redis/index.ts',
+    testing: 'src/testing/index.ts',
     // The `x402-autopay` command (package.json `bin`: ./dist/cli.js, Node only). In this build so
     // that it shares the core chunks with the library entries: one engine, one copy.
     cli: 'src/cli/main.ts',

@@ -3,7 +3,7 @@
  * `npm run lint:docs`: every export of the public entries has TSDoc.
  *
  * Reads the package's entries (`src/index.ts`, `src/node/index.ts`, `src/browser/index.ts`,
- * `src/ky.ts`, `src/redis/index.ts`) with the TypeScript compiler API, follows every export
+ * `src/ky.ts`, `src/redis/index.ts`, `src/testing/index.ts`) with the TypeScript compiler API, follows every export
  * (`export *`, re-exports, `export type`) to the declaration it names, and fails when one has no
  * `/** … *\/` comment with text in it; an exported function or class also needs an `@example`.
  * The public members of exported interfaces, classes and object types (properties and methods a
@@ -27,6 +27,7 @@ const ENTRIES = {
   'x402-autopay/browser': 'src/browser/index.ts',
   'x402-autopay/ky': 'src/ky.ts',
   'x402-autopay/redis': 'src/redis/index.ts',
+  'x402-autopay/testing': 'src/testing/index.ts',
 };
 
 const json = process.argv.includes('--json');

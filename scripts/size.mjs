@@ -14,11 +14,12 @@
  *
  * Budgets are in gzip bytes, set about 10% above the sizes measured when they were last
  * reviewed, so growth is a decision, not an accident. Last raised: every entry that holds the
- * engine, twice in one session: by 1 KB for the `resend` option (sending the same payment again
- * after an ambiguous answer; +0.7 KB gzip), then by 2 KB (`wrapFetch` and `/ky` 33 → 35, `*`
- * 35 → 37, `/node` 43 → 45, `/browser` 37 → 39) for `Idempotency-Key` calls
- * (`DuplicateRequestError`, the per-key record, re-presenting an earlier payment; +1.4 KB
- * gzip); before that `*` (32 → 34 KB) and
+ * engine, three times in one session: by 1 KB for the `resend` option (sending the same payment
+ * again after an ambiguous answer; +0.7 KB gzip), by 2 KB for `Idempotency-Key` calls
+ * (`DuplicateRequestError`, the per-key record, re-presenting an earlier payment; +1.4 KB gzip),
+ * then by 1–2 KB (`wrapFetch` and `/ky` 35 → 36, `*` 37 → 38, `/node` 45 → 47, `/browser`
+ * 39 → 40) for `checkBalance` and the 24 h median of `pinPrices` (+0.8 KB gzip together), with
+ * `/testing` new at 6 KB; before that `*` (32 → 34 KB) and
  * `/browser` (34 → 36 KB) for `checkAuthorization` (reconciling an ambiguous payment on chain;
  * tree-shaken out of `import { wrapFetch }`); before that `/node` (38 → 42 KB: the file
  * store's verified-ledger cache and `verify()`) and `/redis` (12.5 → 15 KB: the running sums of the
@@ -52,12 +53,13 @@ const REFERENCE = {
  * Entries whose subpath is not in package.json `exports` (yet) are skipped.
  */
 const ENTRIES = [
-  { name: "import { wrapFetch } from 'x402-autopay'", subpath: '.', code: `export { wrapFetch } from 'x402-autopay';`, platform: 'browser', budget: 35_000 },
-  { name: "import * from 'x402-autopay'", subpath: '.', code: `export * from 'x402-autopay';`, platform: 'browser', budget: 37_000 },
-  { name: "import * from 'x402-autopay/node'", subpath: './node', code: `export * from 'x402-autopay/node';`, platform: 'node', budget: 45_000 },
-  { name: "import * from 'x402-autopay/browser'", subpath: './browser', code: `export * from 'x402-autopay/browser';`, platform: 'browser', budget: 39_000 },
-  { name: "import { withPayment } from 'x402-autopay/ky'", subpath: './ky', code: `export { withPayment } from 'x402-autopay/ky';`, platform: 'browser', budget: 35_000 },
+  { name: "import { wrapFetch } from 'x402-autopay'", subpath: '.', code: `export { wrapFetch } from 'x402-autopay';`, platform: 'browser', budget: 36_000 },
+  { name: "import * from 'x402-autopay'", subpath: '.', code: `export * from 'x402-autopay';`, platform: 'browser', budget: 38_000 },
+  { name: "import * from 'x402-autopay/node'", subpath: './node', code: `export * from 'x402-autopay/node';`, platform: 'node', budget: 47_000 },
+  { name: "import * from 'x402-autopay/browser'", subpath: './browser', code: `export * from 'x402-autopay/browser';`, platform: 'browser', budget: 40_000 },
+  { name: "import { withPayment } from 'x402-autopay/ky'", subpath: './ky', code: `export { withPayment } from 'x402-autopay/ky';`, platform: 'browser', budget: 36_000 },
   { name: "import * from 'x402-autopay/redis'", subpath: './redis', code: `export * from 'x402-autopay/redis';`, platform: 'node', budget: 15_000 },
+  { name: "import * from 'x402-autopay/testing'", subpath: './testing', code: `export * from 'x402-autopay/testing';`, platform: 'browser', budget: 6_000 },
 ];
 
 /** With `--src`, `x402-autopay[/subpath]` resolves to the source entry instead of the built `dist/`. */

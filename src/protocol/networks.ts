@@ -28,6 +28,11 @@ const V1_NETWORKS: Readonly<Record<string, string>> = {
 
 const EIP155 = /^eip155:([1-9][0-9]{0,15})$/;
 
+/** The x402 v1 name of a CAIP-2 network (`eip155:8453` → `base`), or undefined when v1 has none. */
+export function caip2ToV1Network(network: string): string | undefined {
+  return Object.keys(V1_NETWORKS).find((name) => V1_NETWORKS[name] === network);
+}
+
 /** The CAIP-2 id of a v1 network name, or undefined when the name is unknown. */
 export function v1NetworkToCaip2(name: string): string | undefined {
   return Object.hasOwn(V1_NETWORKS, name) ? V1_NETWORKS[name] : undefined;

@@ -27,6 +27,7 @@ const MAIN_NAMES: Record<string, string[]> = {
   './browser': ['wrapFetch', 'getPayment', 'browserStore'],
   './ky': ['withPayment', 'paymentHooks'],
   './redis': ['redisStore'],
+  './testing': ['mockX402Server', 'MOCK_PAY_TO'],
 };
 
 let project = '';
