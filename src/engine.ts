@@ -213,8 +213,9 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     if (left >= RESEND_MIN_VALIDITY_SECONDS) {
       if (!sameUrl(url, sent.url) || args.replay.method !== sent.method) return refuse('conflict', `it was for ${sent.method} ${sent.url}`);
       if (!args.challenge.options.some((o) => sameTerms(o, sent.quote.option))) return refuse('conflict', 'the server now asks for other terms');
+      const request = args.replay.paid(url, { [sent.header.name]: sent.header.value });
       keys.set(key, { kind: 'in_flight' });
-      return deliver(sent, { replay: args.replay, fetchImpl: args.fetchImpl, ticket: args.ticket, prepaid: false, key, sentBefore: true });
+      return deliver(sent, { replay: args.replay, fetchImpl: args.fetchImpl, ticket: args.ticket, prepaid: false, key, sentBefore: true, request });
     }
     if (left > 0n || !options.reconcile) return refuse('in_doubt');
     const check = await options.reconcile.check(sent.authorization).catch(() => undefined);
@@ -307,6 +308,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       throw error;
     };
     let sent: SentPayment;
+    let request: [input: RequestInfo | URL, init?: RequestInit];
     try {
       reservation = await budget.reserve(quote);
       await budget.approve(quote);
@@ -346,6 +348,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         header = { name: X_PAYMENT_HEADER, value: encodePaymentV1({ option: quote.option, payload: signed.payload }) };
       }
       sent = { quote, payer, url, method: replay.method, header, signature: signed.payload.signature, authorization: signed.authorization, paymentId, reservation };
+      request = replay.paid(url, { [header.name]: header.value });
       // Write-ahead (THREATS H4): before the header can leave, the ledger records the payment as
       // of unknown outcome, with where its authorization can be looked up. A crash from here on
       // leaves a record that a reconciliation can settle or give back; a store that cannot write
@@ -357,7 +360,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     } catch (error) {
       return releaseAndThrow(error);
     }
-    return deliver(sent, { ...args, sentBefore: false, challenge, onNotSent: releaseAndThrow });
+    return deliver(sent, { ...args, sentBefore: false, challenge, onNotSent: releaseAndThrow, request });
   }
 
   /**
@@ -379,12 +382,14 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       challenge?: Challenge;
       /** Gives the reservation back when the first send provably never left. */
       onNotSent?: (cause: unknown) => Promise<never>;
+      /** The paid request: the call's request with the payment header (`replay.paid`). */
+      request: [input: RequestInfo | URL, init?: RequestInit];
     },
   ): Promise<Response> {
+    const [input, init] = args.request;
     const { replay, fetchImpl, ticket, key } = args;
     const { quote, payer, url, header, paymentId, reservation } = sent;
     const authorization = sent.authorization;
-    const [input, init] = replay.paid(url, { [header.name]: header.value });
     const record = (status: 'settled' | 'failed' | 'unknown', transaction?: string) => {
       emit('payment', {
         type: 'payment',
