@@ -1,0 +1,132 @@
+/**
+ * Crash consistency (THREATS H4: "kill -9 at each point; the ledger never undercounts the chain;
+ * it converges after validBefore + grace"). A worker process pays the official v2 server on anvil
+ * in a loop, three calls at a time, through a file ledger, and is killed with SIGKILL after a
+ * random delay: mid-signature, mid-write, mid-flight, mid-settlement. Then:
+ *
+ * - the ledger opens and verifies (a kill never bricks it), and counts at least what the chain
+ *   moved, once the server has finished what it was settling;
+ * - after the chain's time passes every authorization's `validBefore`, `reconcile()` gives back
+ *   what was signed and never settled; what the ledger still counts beyond the chain is exactly
+ *   the reservations that never reached the write-ahead, so were never sent (spent = signed
+ *   errs on the side of counting).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { privateKeyToAccount } from 'viem/accounts';
+import { chainChecker, wrapFetch } from '../../src/index.js';
+import { fileStore } from '../../src/node/index.js';
+import { rpcRequest } from '../../examples/local-stack/index.js';
+import { useLocalStack } from '../support/localStack.js';
+
+const TIMEOUT = 240_000;
+const stack = useLocalStack(90_000);
+const KILLS = 6;
+const FUNDED = 10_000_000n; // 10 USDC
+const worker = join(import.meta.dirname, '../support/payingWorker.ts');
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+/** A small deterministic PRNG (mulberry32), so a failing run can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs the worker until it has paid once, then kills it with SIGKILL `delayMs` later; resolves with how many calls it reported. */
+async function payThenKill(spec: object, delayMs: number): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let lines = 0;
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the paying worker did not get ready: ${stderr.slice(0, 500)}`)), 60_000);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines++;
+      if (line === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the paying worker exited (${String(code)}) before it was ready: ${stderr.slice(0, 500)}`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, delayMs));
+  child.kill('SIGKILL');
+  await exited;
+  return lines;
+}
+
+/** Waits until the payer's balance has not changed for `quietMs` (the server finishes settling what it received). */
+async function settledBalance(address: `0x${string}`, quietMs = 2_000): Promise<bigint> {
+  let last = await stack().balanceOf(address);
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const now = await stack().balanceOf(address);
+    if (now !== last) [last, since] = [now, Date.now()];
+  }
+  return last;
+}
+
+const counted = (records: readonly { status: string; amount: string }[], which: (status: string) => boolean) =>
+  records.filter((r) => which(r.status)).reduce((sum, r) => sum + BigInt(r.amount), 0n);
+
+describe('kill -9 while paying (file ledger, official v2 server on anvil)', { timeout: TIMEOUT }, () => {
+  it(`${KILLS} kills at random points: the ledger survives and never undercounts the chain; reconciled, it differs only by what was never sent`, async () => {
+    const random = prng(0x402);
+    const runs: { ledger: string; address: `0x${string}`; privateKey: `0x${string}`; delayMs: number; calls: number }[] = [];
+    for (let i = 0; i < KILLS; i++) {
+      const dir = await mkdtemp(join(tmpdir(), 'x402-crash-'));
+      dirs.push(dir);
+      const payer = await stack().newPayer(FUNDED);
+      const ledger = join(dir, 'ledger.json');
+      const delayMs = Math.floor(random() * 1_500);
+      const calls = await payThenKill({ url: `${stack().v2.url}/weather`, privateKey: payer.privateKey, ledger, concurrency: 3 }, delayMs);
+      runs.push({ ledger, address: payer.address, privateKey: payer.privateKey, delayMs, calls });
+
+      const spent = FUNDED - (await settledBalance(payer.address));
+      const store = fileStore(ledger);
+      await store.verify(); // the whole journal: hashes, chain, replay
+      const records = await store.report();
+      const inLedger = counted(records, (s) => s !== 'released');
+      const statuses = records.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+      console.log(`[crash] kill ${i} after ${delayMs} ms: ledger ${JSON.stringify(statuses)}, counts ${inLedger}, chain moved ${spent}`);
+      expect(inLedger, `kill ${i} after ${delayMs} ms: the ledger counts ${inLedger}, the chain moved ${spent}`).toBeGreaterThanOrEqual(spent);
+      expect(spent).toBeGreaterThan(0n); // the worker paid at least once before each kill
+      // And the ledger still pays: the kill did not brick it.
+      const again = wrapFetch(fetch, privateKeyToAccount(payer.privateKey), { store: fileStore(ledger) });
+      expect((await again(`${stack().v2.url}/weather`)).status).toBe(200);
+    }
+
+    // Let the chain's time pass every authorization's validBefore (at most maxAuthSeconds, 300 s).
+    await rpcRequest(stack().rpcUrl, 'evm_increaseTime', ['0x190']); // +400 s
+    await rpcRequest(stack().rpcUrl, 'anvil_mine', ['0x1']);
+    for (const run of runs) {
+      const paidFetch = wrapFetch(fetch, privateKeyToAccount(run.privateKey), {
+        store: fileStore(run.ledger),
+        reconcile: chainChecker({ 'eip155:84532': stack().publicClient }, { blockTag: 'latest' }),
+      });
+      const outcomes = await paidFetch.budget.reconcile();
+      console.log(`[crash] reconciled after the expiry: ${JSON.stringify(outcomes.map((o) => [o.state, o.released ?? null]))}`);
+      expect(outcomes.every((o) => o.state === 'used' || o.state === 'expired'), JSON.stringify(outcomes.map((o) => o.state))).toBe(true);
+      const records = await paidFetch.budget.report();
+      const spent = FUNDED - (await stack().balanceOf(run.address));
+      const neverSent = counted(records, (s) => s === 'reserved');
+      const inLedger = counted(records, (s) => s !== 'released');
+      expect(inLedger - neverSent, `after ${run.delayMs} ms (${run.calls} lines): ledger − never-sent = chain`).toBe(spent);
+    }
+  });
+});
