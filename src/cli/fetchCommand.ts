@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { wrapFetch } from '../fetch.js';
 import { getPayment } from '../receipt.js';
 import { fileStore } from '../node/fileStore.js';
-import { BUDGET_FLAGS, REQUEST_FLAGS, budgetFromFlags, parseCommandArgs, stringFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
+import { BUDGET_FLAGS, REQUEST_FLAGS, budgetFromFlags, parseCommandArgs, stringFlag, stringsFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
+import { rpcChains } from './rpcChains.js';
+import { chainChecker, type AuthorizationChecker } from '../chainChecker.js';
 import { EXIT, exitCodeOf } from './exitCodes.js';
 import { errorText, headText, paymentLine } from './format.js';
 import { FETCH_HELP } from './help.js';
@@ -15,6 +17,7 @@ import { requestFromFlags } from './request.js';
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   ...REQUEST_FLAGS,
   ...BUDGET_FLAGS,
+  rpc: { type: 'string', multiple: true },
   output: { type: 'string', short: 'o' },
   include: { type: 'boolean', short: 'i' },
   ledger: { type: 'string' },
@@ -40,11 +43,24 @@ export async function fetchCommand(args: readonly string[], io: Io): Promise<num
   if (output === '') throw new UsageError('-o must be a file path (or - for stdout)', 'fetch');
   const init = await requestFromFlags('fetch', values, io.stdin);
   const account = await loadAccount('fetch', { env: io.env, keyFile: stringFlag(values, 'key-file'), secret: io.secret, warn: io.err });
+  // With --rpc: the payer's balance is read before signing (nothing is signed that cannot settle).
+  const rpc = stringsFlag(values, 'rpc');
+  let chain: AuthorizationChecker | undefined;
+  if (rpc.length > 0) {
+    try {
+      chain = chainChecker(await rpcChains(rpc, 'fetch'));
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      io.err(`x402-autopay: ${(error as Error).message}; nothing was paid.`);
+      return EXIT.error;
+    }
+  }
 
   const paidFetch = wrapFetch(io.fetch, account, {
     budget,
     store: fileStore(ledger),
     on: { resend: (e) => io.err(`no usable answer to the paid request (${e.reason}); sending the same payment again (nothing new is signed)`) },
+    ...(chain ? { reconcile: chain, checkBalance: true } : {}),
   });
   let response: Response;
   try {

@@ -32,7 +32,8 @@ export function paymentLine(payment: Payment): string {
 /** CLI advice replacing the library's (which speaks of options objects). */
 const CLI_HINTS: Readonly<Record<string, string>> = {
   budget_exceeded: 'Raise --max-per-request or --daily if this price is expected; otherwise nothing needs doing.',
-  no_acceptable_option: '`x402-autopay quote <url>` lists every option and why it was refused; --network widens the allowed networks.',
+  no_acceptable_option:
+    '`x402-autopay quote <url>` lists every option and why it was refused; --network widens the allowed networks; a payer that holds less than the price (with --rpc) needs funds first.',
   insecure_transport: 'Use the https:// URL of the API (plain http is only paid on loopback hosts).',
   budget_unavailable: 'Check the ledger file (--ledger); docs/budget.md says how to recover a corrupt ledger.',
   settlement_unknown:

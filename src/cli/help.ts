@@ -51,6 +51,10 @@ ${REQUEST_HELP}
 
 ${BUDGET_HELP}
 ${LEDGER_HELP}
+  --rpc <url>                 a JSON-RPC node (repeatable, one per network): the payer's token
+                              balance is read before signing, and an option it cannot cover is
+                              refused (insufficient_balance, exit 3), so nothing is signed that
+                              could never settle
 
 Key:
   --key-file <path>           the payer's private key, in a file (0x + 64 hex digits);

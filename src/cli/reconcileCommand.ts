@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createPublicClient, http } from 'viem';
 import { fileStore } from '../node/fileStore.js';
 import { chainChecker } from '../chainChecker.js';
 import type { ChainReader } from '../checkAuthorization.js';
@@ -12,6 +11,7 @@ import { table, toJson, usdText } from './format.js';
 import { RECONCILE_HELP } from './help.js';
 import type { Io } from './io.js';
 import { defaultLedgerPath } from './ledgerPath.js';
+import { rpcChains } from './rpcChains.js';
 
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   rpc: { type: 'string', multiple: true },
@@ -47,17 +47,13 @@ export async function reconcileCommand(args: readonly string[], io: Io): Promise
     return EXIT.ok;
   }
   // Which network each node serves, from the node itself.
-  const chains: Record<string, ChainReader> = {};
-  for (const url of urls) {
-    const client = createPublicClient({ transport: http(url, { retryCount: 1, timeout: 10_000 }) });
-    let chainId: number;
-    try {
-      chainId = await client.getChainId();
-    } catch (error) {
-      io.err(`x402-autopay: the node ${url} did not say which chain it serves (${(error instanceof Error ? error.message : String(error)).split('\n')[0]}); nothing was changed.`);
-      return EXIT.error;
-    }
-    chains[`eip155:${chainId}`] = client;
+  let chains: Record<string, ChainReader>;
+  try {
+    chains = await rpcChains(urls, 'reconcile');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    io.err(`x402-autopay: ${(error as Error).message}; nothing was changed.`);
+    return EXIT.error;
   }
   const checker = chainChecker(chains, { blockTag: values['latest'] === true ? 'latest' : 'finalized' });
   const outcomes = await reconcilePayments(fileStore(ledger), checker, Date.now());

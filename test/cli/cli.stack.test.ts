@@ -180,6 +180,31 @@ describe('x402-autopay (built CLI) on the local stack', { timeout: TIMEOUT }, ()
     expect(await stack.balanceOf(privateKeyToAccount(unfundedKey).address)).toBe(0n);
   });
 
+  it('with --rpc, the unfunded payer is refused before signing: exit 3 (insufficient_balance), nothing recorded; a funded one pays', async () => {
+    const own = join(await tempDir(dirs), 'ledger.json');
+    const run = await runCli(['fetch', '--rpc', stack.rpcUrl, '--ledger', own, `${stack.v2.url}/weather`], { HOME: home, X402_PRIVATE_KEY: unfundedKey });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('error no_acceptable_option');
+    expect(run.stderr).toContain('the payer holds 0 USDC on eip155:84532, less than the 0.01 asked');
+    expect(run.stderr).toContain('Money moved: no');
+    const spend = await runCli(['spend', '--json', '--ledger', own], { HOME: home });
+    expect(JSON.parse(spend.stdout).total).toMatchObject({ payments: 0 });
+    const funded = await runCli(['fetch', '--rpc', stack.rpcUrl, '--ledger', own, `${stack.v2.url}/weather`], env);
+    expect(funded.code).toBe(0);
+    expect(funded.stderr).toContain('paid');
+  });
+
+  it('--rpc that is not an http(s) URL is bad input (exit 2); a node that does not answer is exit 1, nothing paid', async () => {
+    const bad = await runCli(['fetch', '--rpc', 'ftp://node', `${stack.v2.url}/weather`], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--rpc must be an http(s) URL');
+    const down = await runCli(['fetch', '--rpc', 'http://127.0.0.1:9', `${stack.v2.url}/weather`], env);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('did not say which chain it serves');
+    expect(down.stderr).toContain('nothing was paid');
+  });
+
   it('XDG_STATE_HOME moves the default ledger', async () => {
     const state = await tempDir(dirs);
     const run = await runCli(['fetch', `${stack.v2.url}/weather`], { ...env, XDG_STATE_HOME: state });

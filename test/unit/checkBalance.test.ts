@@ -61,6 +61,7 @@ describe('checkBalance', () => {
     expect(error.moneyMoved).toBe('no');
     expect(error.refusals).toEqual([expect.objectContaining({ code: 'insufficient_balance' })]);
     expect(error.message).toContain('the payer holds 0.009999 USDC on eip155:84532, less than the 0.01 asked');
+    expect(error.message).toContain('fund the wallet with the token asked');
     expect(signer.calls).toBe(0);
     expect(p.paid()).toHaveLength(0);
     expect(await paidFetch.budget.report()).toEqual([]);
