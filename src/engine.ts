@@ -172,7 +172,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       if (earlier !== undefined) {
         const again = await payAgain(earlier, { key, idempotencyKey, challenge, replay, fetchImpl, url, ticket });
         if (again !== undefined) return again;
-        keys.claim(key); // the earlier payment is dead and given back: this call pays anew
+        // The earlier payment is dead and given back: this call pays anew, holding the key.
       }
     }
     let quote: Quote;
@@ -189,8 +189,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   /**
    * A call whose `Idempotency-Key` was used before (THREATS F1): the earlier payment is sent
    * again, as it was, while it can still be settled and fits this call; a payment known to be
-   * dead (expired unused on chain) is given back and undefined returned (pay anew); anything
-   * else is a {@link DuplicateRequestError}. Never signs.
+   * dead (expired unused on chain) is given back and undefined returned (pay anew, the key held
+   * in flight by this call); anything else is a {@link DuplicateRequestError}. Never signs.
    */
   async function payAgain(
     earlier: KeyedCall<SentPayment>,
@@ -218,16 +218,21 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       return deliver(sent, { replay: args.replay, fetchImpl: args.fetchImpl, ticket: args.ticket, prepaid: false, key, sentBefore: true, request });
     }
     if (left > 0n || !options.reconcile) return refuse('in_doubt');
+    // This call asks the chain; a concurrent call with the key is in_flight meanwhile.
+    keys.set(key, { kind: 'in_flight' });
     const check = await options.reconcile.check(sent.authorization).catch(() => undefined);
     if (check?.state === 'used') {
       await sent.reservation.settle('settled', undefined, whereOf(sent.authorization)).catch(() => undefined);
       keys.set(key, { kind: 'done', payment: sent });
       return refuse('paid');
     }
-    if (check?.state !== 'expired') return refuse('in_doubt');
-    // Unused, and it never can be: the budget gets it back (THREATS G5), and this call pays anew.
+    if (check?.state !== 'expired') {
+      keys.set(key, earlier);
+      return refuse('in_doubt');
+    }
+    // Unused, and it never can be: the budget gets it back (THREATS G5), and this call pays anew
+    // (the key stays in flight, held by this call).
     await sent.reservation.release().catch(() => undefined);
-    keys.forget(key);
     return undefined;
   }
 

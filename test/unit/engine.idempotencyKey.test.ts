@@ -214,6 +214,29 @@ describe('a second call with the same Idempotency-Key', () => {
     expect(await b.used()).toBe('0.01');
   });
 
+  it('while one call asks the chain about an expired payment, another call with the key is in_flight: one new signature, not two', async () => {
+    const answer = { next: unavailable };
+    place(URL_, answer);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: AuthorizationChecker = {
+      async check(a) {
+        await gate;
+        return { state: 'expired', blockNumber: 1n, blockTimestamp: 1n, validBefore: a.validBefore };
+      },
+    };
+    const { paidFetch, signer, clock } = client({ reconcile: slow });
+    const first = (await rejectionOf(paidFetch(URL_, { headers: KEY }))) as SettlementUnknownError;
+    clock.now = Number(first.validBefore) * 1000;
+    answer.next = settled;
+    const asking = paidFetch(URL_, { headers: KEY });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await rejectionOf(paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'duplicate_request', state: 'in_flight' });
+    release();
+    expect((await asking).status).toBe(200);
+    expect(signer.calls).toBe(2);
+  });
+
   it('a call that paid nothing (refused by the budget) leaves the key free', async () => {
     place(URL_, { next: settled }, {}, '200000'); // 0.20 USD, over the 0.10 default cap
     place(OTHER, { next: settled });
