@@ -2,7 +2,9 @@
  * Testing code that pays, offline: `mockX402Server` (from `x402-autopay/testing`) is an x402 API
  * inside a `fetch` function. It answers real 402 challenges, verifies each payment like a
  * facilitator (signature, payee, amount, time window, nonce), and can fail in the ways real
- * payments fail. No chain, no server, no network: this is what your unit tests can do.
+ * payments fail. No chain, no server, no network: this is what your unit tests can do. Three
+ * checks: the budget stops an agent at its cap; a lost answer stays one counted payment; a call
+ * retried with the same Idempotency-Key pays once.
  *
  *   npx tsx examples/testing.ts
  *
@@ -47,5 +49,22 @@ assert.equal(flaky.payments.length, 1);
 const used = (await paidFetch.budget.remaining()).find((l) => l.limit === 'daily')?.used;
 assert.equal(used, '0.02');
 console.log(`lost answer: ${lost.code} (money moved: ${lost.moneyMoved}); one payment, counted: ${used} USD`);
+
+// 3. The caller retries with the same Idempotency-Key after the API answered 502 (it had not
+//    settled): the retry sends the same payment again, which the API now settles. One signature,
+//    one settlement, however often the call is repeated.
+let first = true;
+const recovering = mockX402Server({ routes: { '/report': '0.02' }, outcome: () => (first ? ((first = false), 'server_error') : 'settled') });
+const keyed = wrapFetch(recovering.fetch, wallet, { resend: false });
+const headers = { 'Idempotency-Key': 'report-2026-11-21' };
+const failed = await keyed('https://api.example.com/report', { headers }).catch((error: unknown) => error);
+assert.ok(isX402Error(failed) && failed.code === 'settlement_unknown');
+const retried = await keyed('https://api.example.com/report', { headers });
+assert.equal(retried.status, 200);
+assert.equal(new Set(recovering.payments.map((p) => p.nonce)).size, 1);
+assert.equal(recovering.settledTotal(), 20_000n);
+const again = await keyed('https://api.example.com/report', { headers }).catch((error: unknown) => error);
+assert.ok(isX402Error(again) && again.code === 'duplicate_request');
+console.log(`keyed retry: ${failed.code}, then 200 with the same nonce; a third call: ${again.code} (nothing signed)`);
 
 console.log('\nAll checks passed.');
