@@ -2,10 +2,11 @@
  * A local HTTP server for the browser tests, on 127.0.0.1 (a secure context, so Web Locks and
  * Web Crypto exist). It serves:
  *
- * - `/` — a test page whose import map resolves `x402-autopay/browser` to the built
- *   `dist/browser.js` (which loads its chunks itself) and the peers `viem` and `zod/mini` to
- *   bundles made here with esbuild. Once loaded, the page holds the package as `window.x402`
- *   and `viem/accounts` as `window.viemAccounts`, and sets `window.x402Ready`: use
+ * - `/` — a test page whose import map resolves `x402-autopay/browser` and
+ *   `x402-autopay/testing` to the built `dist/browser.js` and `dist/testing.js` (which load their
+ *   chunks themselves) and the peers `viem` and `zod/mini` to bundles made here with esbuild.
+ *   Once loaded, the page holds the package as `window.x402`, its testing entry as
+ *   `window.x402Testing` and `viem/accounts` as `window.viemAccounts`, and sets `window.x402Ready`: use
  *   {@link openTestPage} to wait for it.
  * - `/dist/<file>` — the built ESM files as they are (run `npm run build` first), as they were
  *   when the server started;
@@ -75,6 +76,7 @@ const PAGE = `<!doctype html>
 <script type="importmap">
 { "imports": {
   "x402-autopay/browser": "/dist/browser.js",
+  "x402-autopay/testing": "/dist/testing.js",
   "viem": "/vendor/viem.js",
   "viem/accounts": "/vendor/viem-accounts.js",
   "zod/mini": "/vendor/zod-mini.js"
@@ -82,8 +84,10 @@ const PAGE = `<!doctype html>
 </script>
 <script type="module">
 import * as x402 from 'x402-autopay/browser';
+import * as x402Testing from 'x402-autopay/testing';
 import * as viemAccounts from 'viem/accounts';
 window.x402 = x402;
+window.x402Testing = x402Testing;
 window.viemAccounts = viemAccounts;
 window.startWorker = async () => {
   const worker = new Worker('/worker.js', { type: 'module' });
