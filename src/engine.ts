@@ -30,7 +30,7 @@ import type { SpendAuthorization } from './budget/store.js';
 import type { RequestReplay } from './requestReplay.js';
 import type { Challenge, PaymentOption } from './protocol/challenge.js';
 import { createPrepayTerms } from './prepayTerms.js';
-import { reconcilePayments, type ReconciledPayment } from './budget/reconcilePayments.js';
+import { reconcilePayments, type ReconciledPayment, type ReconcileOptions } from './budget/reconcilePayments.js';
 import type { ResolvedOptions } from './options.js';
 import type { Wallet } from './wallets/types.js';
 
@@ -49,8 +49,8 @@ export interface Engine {
    * (send the request the usual way).
    */
   prepay(replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response | undefined>;
-  /** With `options.reconcile`: asks the chain about the failed and unknown payments of the store's last hour (see {@link reconcilePayments}); one at a time. */
-  reconcile(): Promise<ReconciledPayment[]>;
+  /** With `options.reconcile`: asks the chain about the failed and unknown payments of the store's last hour (and settled ones, with `receipts`; see {@link reconcilePayments}); one at a time. */
+  reconcile(reconcileOptions?: ReconcileOptions): Promise<ReconciledPayment[]>;
 }
 
 /** A signed payment as it was sent: everything needed to send it again and to record its outcome. */
@@ -499,10 +499,13 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     }
   }
 
-  const reconcile = (): Promise<ReconciledPayment[]> => {
+  const reconcile = (reconcileOptions: ReconcileOptions = {}): Promise<ReconciledPayment[]> => {
     const checker = options.reconcile;
     if (!checker) return Promise.reject(new TypeError("budget.reconcile() needs the reconcile option, e.g. reconcile: chainChecker({ 'eip155:8453': publicClient })."));
-    const run = reconciling.catch(() => undefined).then(() => reconcilePayments(options.store, checker, options.clock()));
+    if (typeof reconcileOptions !== 'object' || reconcileOptions === null || (reconcileOptions.receipts !== undefined && typeof reconcileOptions.receipts !== 'boolean')) {
+      return Promise.reject(new TypeError('budget.reconcile(options): options.receipts must be true or false.'));
+    }
+    const run = reconciling.catch(() => undefined).then(() => reconcilePayments(options.store, checker, options.clock(), reconcileOptions));
     reconciling = run;
     return run;
   };

@@ -5,7 +5,7 @@ import { toWallet } from './wallets/toWallet.js';
 import type { WalletInput } from './wallets/types.js';
 import type { RemainingLimit } from './budget/budget.js';
 import type { SpendRecord } from './budget/store.js';
-import type { ReconciledPayment } from './budget/reconcilePayments.js';
+import type { ReconciledPayment, ReconcileOptions } from './budget/reconcilePayments.js';
 
 /** Read-only view of the budget of a wrapped fetch. */
 export interface BudgetView {
@@ -18,10 +18,11 @@ export interface BudgetView {
    * the store's last hour whose outcome was `failed` or `unknown` (paid by this process or by
    * any other sharing the store), gives back to the budget those whose authorization expired
    * unused, records as `settled` those it shows used, and keeps counting the rest. Call it now
-   * and then (e.g. every few minutes); it signs and sends nothing. Rejects with a `TypeError`
-   * without the option.
+   * and then (e.g. every few minutes); it signs and sends nothing. With `{ receipts: true }` it
+   * also checks the payments whose receipt said `settled` and reports, in `receipt`, whether the
+   * chain agrees (THREATS F4). Rejects with a `TypeError` without the option.
    */
-  reconcile(): Promise<ReconciledPayment[]>;
+  reconcile(options?: ReconcileOptions): Promise<ReconciledPayment[]>;
 }
 
 /** A fetch that pays: `typeof fetch`, plus a read-only view of its budget. */
@@ -87,6 +88,6 @@ export function budgetView(engine: Engine): BudgetView {
   return {
     remaining: () => engine.budget.remaining(),
     report: (query) => engine.budget.report(query),
-    reconcile: () => engine.reconcile(),
+    reconcile: (reconcileOptions?: ReconcileOptions) => engine.reconcile(reconcileOptions),
   };
 }

@@ -21,7 +21,7 @@ export {
 } from './checkAuthorization.js';
 export type { AuthorizationRef } from './schemes/exactEvm.js';
 export { chainChecker, type AuthorizationChecker } from './chainChecker.js';
-export type { ReconciledPayment } from './budget/reconcilePayments.js';
+export type { ReconciledPayment, ReconcileOptions } from './budget/reconcilePayments.js';
 export type { WrapFetchOptions, DeclaredAsset, EventListeners } from './options.js';
 export type { Quote } from './select.js';
 export type { PaymentOption, Challenge } from './protocol/challenge.js';

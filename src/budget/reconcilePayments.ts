@@ -6,7 +6,8 @@ import type { AuthorizationChecker } from '../chainChecker.js';
 import type { AuthorizationRef } from '../schemes/exactEvm.js';
 
 /**
- * What a reconciliation found for one payment whose outcome was `failed` or `unknown`:
+ * What a reconciliation found for one payment whose outcome was `failed` or `unknown` (or, when
+ * receipts are checked, `settled`):
  * - `used`: the chain shows it settled; it stays counted, now as `settled`;
  * - `expired`: its authorization expired unused, so it never moved money; `released` says
  *   whether the store gave the amount back now (false when another process already did, or
@@ -33,19 +34,37 @@ export interface ReconciledPayment {
   readonly released?: boolean;
   /** For `unavailable`: why (a `ReconcileUnavailableError`, or the store's error). */
   readonly error?: Error;
+  /**
+   * Only for a payment whose receipt said `settled` (with `{ receipts: true }`): `confirmed` when
+   * the chain shows its authorization used; `not_on_chain` when it does not (`pending` or
+   * `expired`): the server's receipt was false or early (THREATS F4). Such a payment stays
+   * counted either way: the store keeps nothing to give a settled payment back.
+   */
+  readonly receipt?: 'confirmed' | 'not_on_chain';
+}
+
+/** Options of a reconciliation. */
+export interface ReconcileOptions {
+  /**
+   * Also check the payments whose receipt said `settled` (default false): a receipt is the
+   * server's word, and a forged or replayed one is not proof (THREATS F4). One chain read each.
+   */
+  readonly receipts?: boolean;
 }
 
 /**
  * Reconciles the `failed` and `unknown` payments of a store's last hour (while the store can
  * still release them) with `checker`: a payment is given back to the budget only when the chain
  * shows its authorization expired unused (THREATS F3, G5); one found used is recorded `settled`;
- * anything undecided stays counted. It reads the store's report, so any process sharing the store
+ * anything undecided stays counted. With `receipts`, the `settled` payments of that hour are
+ * asked about too, and only reported (`receipt`: confirmed, or not on chain). It reads the store's report, so any process sharing the store
  * can reconcile what another one paid; a store's release is atomic, so two at once give an
  * amount back once.
  *
  * @param store - the spend store.
  * @param checker - how authorizations are looked up on chain.
  * @param nowMs - now, by the engine's clock.
+ * @param options - `receipts: true` also checks the payments whose receipt said settled.
  * @returns one outcome per payment asked about, oldest first.
  * @throws what the checker throws that is not an `X402Error` (a misconfigured checker), and the store's report error.
  *
@@ -55,11 +74,13 @@ export interface ReconciledPayment {
  * const outcomes = await reconcilePayments(store, chainChecker({ 'eip155:8453': publicClient }), Date.now());
  * ```
  */
-export async function reconcilePayments(store: SpendStore, checker: AuthorizationChecker, nowMs: number): Promise<ReconciledPayment[]> {
+export async function reconcilePayments(store: SpendStore, checker: AuthorizationChecker, nowMs: number, options: ReconcileOptions = {}): Promise<ReconciledPayment[]> {
   const outcomes: ReconciledPayment[] = [];
   // Ten minutes more than the store keeps undo information, for a store whose clock is not ours (Redis).
   for (const record of await store.report({ since: nowMs - PENDING_TTL_MS - 600_000 })) {
-    if ((record.status !== 'failed' && record.status !== 'unknown') || !record.authorization) continue;
+    if (!record.authorization) continue;
+    const receipt = record.status === 'settled';
+    if (receipt ? !options.receipts : record.status !== 'failed' && record.status !== 'unknown') continue;
     const authorization: AuthorizationRef = Object.freeze({
       network: record.network,
       token: record.asset as Address,
@@ -74,6 +95,11 @@ export async function reconcilePayments(store: SpendStore, checker: Authorizatio
     } catch (error) {
       if (!isX402Error(error)) throw error;
       outcomes.push({ ...facts, state: 'unavailable', error });
+      continue;
+    }
+    if (receipt) {
+      // Nothing to change: a settled payment stays counted. Only say whether the chain agrees.
+      outcomes.push({ ...facts, state, receipt: state === 'used' ? 'confirmed' : 'not_on_chain' });
       continue;
     }
     try {

@@ -129,6 +129,8 @@ Options:
                               asked which chain it serves (repeatable, one per network)
   --latest                    judge at the latest block instead of the finalized one (sooner,
                               but a reorganisation could undo the answer)
+  --receipts                  also check the payments whose receipt said settled, and report
+                              whether the chain shows them used (they stay counted either way)
 ${LEDGER_HELP}
   --json                      print the outcomes as JSON (amounts as strings)
 

@@ -17,6 +17,7 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   rpc: { type: 'string', multiple: true },
   ledger: { type: 'string' },
   latest: { type: 'boolean' },
+  receipts: { type: 'boolean' },
   json: { type: 'boolean' },
 };
 
@@ -56,7 +57,8 @@ export async function reconcileCommand(args: readonly string[], io: Io): Promise
     return EXIT.error;
   }
   const checker = chainChecker(chains, { blockTag: values['latest'] === true ? 'latest' : 'finalized' });
-  const outcomes = await reconcilePayments(fileStore(ledger), checker, Date.now());
+  const receipts = values['receipts'] === true;
+  const outcomes = await reconcilePayments(fileStore(ledger), checker, Date.now(), { receipts });
   const unavailable = outcomes.some((o) => o.state === 'unavailable');
 
   if (json) {
@@ -70,14 +72,14 @@ export async function reconcileCommand(args: readonly string[], io: Io): Promise
     return unavailable ? EXIT.error : EXIT.ok;
   }
   if (outcomes.length === 0) {
-    await io.out(`Nothing to reconcile in ${ledger}: no failed or unknown payment in the last hour.\n`);
+    await io.out(`Nothing to reconcile in ${ledger}: no ${receipts ? '' : 'failed or unknown '}payment in the last hour.\n`);
     return EXIT.ok;
   }
   const rows = [['state', 'budget', 'amount', 'host', 'network', 'nonce', 'valid until (UTC)']];
   for (const o of outcomes) {
     rows.push([
-      o.state,
-      o.state === 'expired' ? (o.released ? 'given back' : 'already given back') : 'still counted',
+      o.receipt ? `${o.state} (receipt ${o.receipt === 'confirmed' ? 'confirmed' : 'NOT on chain'})` : o.state,
+      o.state === 'expired' && !o.receipt ? (o.released ? 'given back' : 'already given back') : 'still counted',
       usdOf(o) !== undefined ? `${usdOf(o)} USD` : `${o.amount} units`,
       o.host,
       o.authorization.network,
@@ -90,6 +92,10 @@ export async function reconcileCommand(args: readonly string[], io: Io): Promise
     if (o.error) lines.push(`${o.authorization.nonce.slice(0, 10)}…: ${o.error.message.split('\n')[0]}`);
   }
   if (unavailable) lines.push('', 'Some payments could not be checked: they stay counted. Run this again later.');
+  const unconfirmed = outcomes.filter((o) => o.receipt === 'not_on_chain').length;
+  if (unconfirmed > 0) {
+    lines.push('', `${unconfirmed} receipt(s) said settled, but the chain does not show the authorization used: the server's receipt was false or early (keep it for a dispute; the payments stay counted).`);
+  }
   await io.out(`${lines.join('\n')}\n`);
   return unavailable ? EXIT.error : EXIT.ok;
 }

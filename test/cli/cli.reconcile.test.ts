@@ -107,6 +107,32 @@ describe('x402-autopay reconcile (built CLI) on anvil', { timeout: TIMEOUT }, ()
     expect(parsed.outcomes.map((o: { state: string; amount: string; usd: string }) => [o.state, o.amount, o.usd])).toEqual([['pending', '10000', '0.01']]);
   });
 
+  it('--receipts: a settled receipt the chain confirms, and one it does not show (false or early), both still counted', async () => {
+    const ledger = join(await tempDir(dirs), 'ledger.json');
+    const chainNow = (await createLocalPublicClient(anvil.chain).getBlock()).timestamp;
+    const honest = await signTransfer(chainNow + 3600n);
+    const forged = await signTransfer(chainNow + 3600n);
+    const store = fileStore(ledger);
+    for (const [id, { message }] of [['pay_honest', honest], ['pay_forged', forged]] as const) {
+      await store.reserve(reserve(id));
+      await store.settle(id, 'settled', `0x${'cd'.repeat(32)}`, { from: message.from, nonce: message.nonce, validBefore: message.validBefore.toString() });
+    }
+    const relayer = createLocalWalletClient(anvil.chain, ANVIL_PRIVATE_KEYS[3]);
+    const m = honest.message;
+    await relayer.waitForTransactionReceipt({
+      hash: await relayer.writeContract({ address: tokens.usdc, abi: testUsdcAbi, functionName: 'transferWithAuthorization', args: [m.from, m.to, m.value, m.validAfter, m.validBefore, m.nonce, honest.signature] }),
+    });
+
+    const plain = await runCli(['reconcile', '--rpc', anvil.rpcUrl, '--latest', '--ledger', ledger], {});
+    expect(plain.stdout).toContain('Nothing to reconcile'); // receipts are taken as given by default
+    const run = await runCli(['reconcile', '--rpc', anvil.rpcUrl, '--latest', '--receipts', '--ledger', ledger], {});
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^used \(receipt confirmed\) +still counted +0\.01 USD /m);
+    expect(run.stdout).toMatch(/^pending \(receipt NOT on chain\) +still counted +0\.01 USD /m);
+    expect(run.stdout).toContain("1 receipt(s) said settled, but the chain does not show the authorization used");
+    expect((await fileStore(ledger).report()).map((r) => r.status)).toEqual(['settled', 'settled']);
+  });
+
   it('at the finalized block (the default), nothing is given back before the expiry is final', async () => {
     const ledger = join(await tempDir(dirs), 'ledger.json');
     const chainNow = (await createLocalPublicClient(anvil.chain).getBlock()).timestamp;

@@ -6,6 +6,7 @@
 import { HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import {
+  getPayment,
   chainChecker,
   memoryStore,
   ReconcileUnavailableError,
@@ -25,6 +26,7 @@ type Answer = 'reset' | 'refuse' | 'settled';
 
 /** A paywall whose paid answer the test picks: a reset (unknown), a 402 refusal (failed) or a settled 200. */
 function paywallAnswering(answer: { next: Answer }) {
+  let tx = 0;
   const p = paywall({
     url: URL_,
     challenge: () => challengeV2(paymentRequiredV2([usdc(10_000)])),
@@ -33,7 +35,7 @@ function paywallAnswering(answer: { next: Answer }) {
         ? HttpResponse.error()
         : answer.next === 'refuse'
           ? challengeV2(paymentRequiredV2([usdc(10_000)], { error: 'settlement failed' }))
-          : HttpResponse.json({}, { headers: { 'PAYMENT-RESPONSE': settlementHeader({ success: true, transaction: `0x${'ab'.repeat(32)}`, network: 'eip155:84532', payer: testAccount.address }) } }),
+          : HttpResponse.json({}, { headers: { 'PAYMENT-RESPONSE': settlementHeader({ success: true, transaction: `0x${(++tx).toString(16).padStart(64, 'a')}`, network: 'eip155:84532', payer: testAccount.address }) } }),
   });
   server.use(p.handler);
   return p;
@@ -85,6 +87,28 @@ describe('budget.reconcile()', () => {
     // Decided payments are forgotten: nothing more to ask.
     expect(await paidFetch.budget.reconcile()).toEqual([]);
     expect(asked).toHaveLength(2);
+  });
+
+  it('with { receipts: true }, settled payments are asked about too and only reported: confirmed, or not on chain (F4); nothing changes', async () => {
+    const answer = { next: 'settled' as Answer };
+    paywallAnswering(answer);
+    const { checker, asked, states } = scriptedChecker();
+    const { paidFetch } = payer({ clock: () => T0, reconcile: checker, budget: { daily: '1.00' }, resend: false });
+    const honest = getPayment(await paidFetch(URL_))!;
+    const liar = getPayment(await paidFetch(URL_))!; // a "settled" receipt the chain will not show
+    states.set(honest.authorization.nonce, 'used');
+    states.set(liar.authorization.nonce, 'expired');
+    expect(await paidFetch.budget.reconcile()).toEqual([]); // by default, receipts are taken as given
+    expect(asked).toHaveLength(0);
+    const outcomes = await paidFetch.budget.reconcile({ receipts: true });
+    expect(outcomes.map((o) => [o.authorization.nonce, o.state, o.receipt, o.released])).toEqual([
+      [honest.authorization.nonce, 'used', 'confirmed', undefined],
+      [liar.authorization.nonce, 'expired', 'not_on_chain', undefined],
+    ]);
+    // Reported only: both stay counted as settled.
+    expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['settled', 'settled']);
+    expect(await dailyUsed(paidFetch)).toBe('0.02');
+    await expect(paidFetch.budget.reconcile({ receipts: 'yes' } as never)).rejects.toThrow(/options\.receipts must be true or false/);
   });
 
   it('pending and unavailable payments stay counted and are asked about again; other errors propagate and forget nothing', async () => {
