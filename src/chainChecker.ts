@@ -1,7 +1,7 @@
 import { checkAuthorization, checkedOptions, type AuthorizationCheck, type ChainReader, type CheckAuthorizationOptions } from './checkAuthorization.js';
 import { evmChainId } from './protocol/networks.js';
 import { ReconcileUnavailableError } from './errors/ReconcileUnavailableError.js';
-import { readBalance } from './readBalance.js';
+import { readBalance, readBlockTime } from './readBalance.js';
 import type { Address } from 'viem';
 import type { AuthorizationRef } from './schemes/exactEvm.js';
 
@@ -17,6 +17,8 @@ export interface AuthorizationChecker {
    * units; used by the `checkBalance` option. Optional: a checker without it cannot check balances.
    */
   balanceOf?(network: string, token: Address, owner: Address): Promise<bigint>;
+  /** The timestamp (unix seconds) of the latest block on `network`; used by `checkBalance` to spot a local clock behind the chain. Optional. */
+  blockTime?(network: string): Promise<bigint>;
 }
 
 /**
@@ -78,6 +80,12 @@ export function chainChecker(chains: Readonly<Record<string, ChainReader>>, opti
       if (!client) throw new Error(`no client is configured for ${network}`);
       await verified(network, client);
       return readBalance(client, { token, owner }, settings.timeoutMs);
+    },
+    async blockTime(network: string): Promise<bigint> {
+      const client = clients.get(network);
+      if (!client) throw new Error(`no client is configured for ${network}`);
+      await verified(network, client);
+      return readBlockTime(client, settings.timeoutMs);
     },
   });
 }

@@ -103,7 +103,12 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   const checker = options.reconcile;
   const balances =
     options.checkBalance && checker?.balanceOf
-      ? createBalances((network, token, owner) => checker.balanceOf!(network, token, owner), options.clock)
+      ? createBalances({
+          balanceOf: (network, token, owner) => checker.balanceOf!(network, token, owner),
+          blockTime: checker.blockTime ? (network) => checker.blockTime!(network) : undefined,
+          clock: options.clock,
+          maxAuthSeconds: options.maxAuthSeconds,
+        })
       : undefined;
   const balancesFor = (challenge: Challenge, payer: Address, url: string) =>
     balances?.view(challenge.options, payer, (message) => emit('error', { type: 'error', url, message }));

@@ -140,7 +140,8 @@ export interface WrapFetchOptions {
    * `no_acceptable_option`), so nothing is signed that could never settle, and a cheaper-to-cover
    * option of the same 402 is taken when there is one. A read is reused for 30 s, less what was
    * signed since; a balance too low is always read afresh. A read that fails checks nothing (an
-   * `error` event says so).
+   * `error` event says so). The latest block's time is read too: a local clock so far behind the
+   * chain that a signature would be born expired is refused (`clock_behind_chain`).
    */
   readonly checkBalance?: boolean;
 }

@@ -29,3 +29,28 @@ export async function readBalance(client: ChainReader, args: { token: Address; o
     clearTimeout(timer);
   }
 }
+
+/**
+ * Reads the timestamp (unix seconds) of the latest block, with a timeout. Rejects with an `Error`
+ * saying what failed.
+ *
+ * @example
+ * ```ts
+ * import { readBlockTime } from './readBalance.js';
+ * const chainNow = await readBlockTime(publicClient, 5_000);
+ * ```
+ */
+export async function readBlockTime(client: ChainReader, timeoutMs: number): Promise<bigint> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`eth_getBlockByNumber: no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const block = await Promise.race([client.request({ method: 'eth_getBlockByNumber', params: ['latest', false] }), late]);
+    const timestamp = typeof block === 'object' && block !== null ? (block as { timestamp?: unknown }).timestamp : undefined;
+    if (typeof timestamp !== 'string' || !/^0x[0-9a-fA-F]{1,16}$/.test(timestamp)) throw new Error('eth_getBlockByNumber: the latest block has no timestamp');
+    return BigInt(timestamp);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -42,9 +42,11 @@ export class NoAcceptableOptionError extends X402Error {
       code: 'no_acceptable_option',
       moneyMoved: 'no',
       details: { url: args.url, refused: summary + (args.refusals.length > 5 ? '; …' : '') },
-      hint: args.refusals.some((r) => r.code === 'insufficient_balance')
-        ? 'The payer cannot cover the price (insufficient_balance): fund the wallet with the token asked, then call again.'
-        : 'Check the refusals: declare an unknown asset in options.assets, or allow its network, if you trust it.',
+      hint: args.refusals.some((r) => r.code === 'clock_behind_chain')
+        ? "This machine's clock is behind the chain (clock_behind_chain): set it right (NTP), then call again."
+        : args.refusals.some((r) => r.code === 'insufficient_balance')
+          ? 'The payer cannot cover the price (insufficient_balance): fund the wallet with the token asked, then call again.'
+          : 'Check the refusals: declare an unknown asset in options.assets, or allow its network, if you trust it.',
     });
     this.refusals = args.refusals;
   }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { chainChecker, getPayment, NoAcceptableOptionError, PaymentRejectedError, wrapFetch, type DeclaredAsset } from '../../src/index.js';
-import { PRICES } from '../../examples/local-stack/index.js';
+import { PRICES, rpcRequest } from '../../examples/local-stack/index.js';
 import { useLocalStack } from '../support/localStack.js';
 import { rejectionOf } from '../support/secrets.js';
 
@@ -48,5 +48,20 @@ describe('checkBalance on anvil (official v2 server)', { timeout: TIMEOUT }, () 
     expect(getPayment(response)).toMatchObject({ status: 'settled', amount: PRICES.twoOptionsUsdc });
     expect(getPayment(response)!.asset.toLowerCase()).toBe(stack().usdc.toLowerCase());
     expect(await stack().balanceOf(address, stack().usdc)).toBe(1_000_000n - PRICES.twoOptionsUsdc);
+  });
+
+  // Last: it moves the chain's clock 10 minutes ahead of this machine's.
+  it('a machine clock 10 minutes behind the chain: clock_behind_chain, nothing signed (THREATS E2)', async () => {
+    const payer = await stack().newPayer(1_000_000n);
+    const ahead = BigInt(Math.floor(Date.now() / 1000) + 600);
+    await rpcRequest(stack().rpcUrl, 'evm_setNextBlockTimestamp', [`0x${ahead.toString(16)}`]);
+    await rpcRequest(stack().rpcUrl, 'anvil_mine', ['0x1']);
+    const paidFetch = wrapFetch(fetch, privateKeyToAccount(payer.privateKey), { reconcile: chain(), checkBalance: true });
+    const error = await rejectionOf(paidFetch(`${stack().v2.url}/weather`));
+    expect(error).toBeInstanceOf(NoAcceptableOptionError);
+    expect(error.refusals.map((r: { code: string }) => r.code)).toEqual(['clock_behind_chain']);
+    expect(error.message).toMatch(/the local clock is (59\d|60\d) s behind the latest block of eip155:84532/);
+    expect(await paidFetch.budget.report()).toEqual([]);
+    expect(await stack().balanceOf(payer.address)).toBe(1_000_000n);
   });
 });

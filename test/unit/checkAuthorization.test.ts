@@ -154,6 +154,18 @@ describe('chainChecker(...).balanceOf', () => {
     await expect(garbled.balanceOf!('eip155:84532', BASE_SEPOLIA_USDC, testAccount.address)).rejects.toThrow(/did not answer with one 32-byte word/);
   });
 
+  it('blockTime: the latest block timestamp, after the same chain check; a block without one is an error', async () => {
+    const { reader, calls } = node();
+    const checker = chainChecker({ 'eip155:84532': reader });
+    expect(await checker.blockTime!('eip155:84532')).toBe(0x684ee1a0n);
+    expect(calls.map((c) => [c.method, c.params])).toEqual([
+      ['eth_chainId', undefined],
+      ['eth_getBlockByNumber', ['latest', false]],
+    ]);
+    const broken = chainChecker({ 'eip155:84532': node({ block: { number: '0x1' } }).reader });
+    await expect(broken.blockTime!('eip155:84532')).rejects.toThrow(/the latest block has no timestamp/);
+  });
+
   it('gives up after timeoutMs', async () => {
     const slow: ChainReader = { request: ({ method }) => (method === 'eth_chainId' ? Promise.resolve('0x14a34') : new Promise(() => undefined)) };
     const checker = chainChecker({ 'eip155:84532': slow }, { timeoutMs: 50 });

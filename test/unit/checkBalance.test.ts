@@ -23,16 +23,20 @@ function serve(accepts: Record<string, unknown>[]) {
   return p;
 }
 
-/** A checker whose chain holds `balances` (by network), counting reads; `fail` makes reads reject. */
+/** A checker whose chain holds `balances` (by network), counting reads; `fail` makes reads reject; `blockTime` (unix s), when set, is the latest block's time. */
 function chain(balances: Record<string, bigint>) {
   const reads: { network: string; token: Address; owner: Address }[] = [];
-  const state = { fail: false };
+  const state: { fail: boolean; blockTime?: bigint } = { fail: false };
   const checker: AuthorizationChecker = {
     check: () => Promise.reject(new Error('not used here')),
     async balanceOf(network, token, owner) {
       reads.push({ network, token, owner });
       if (state.fail) throw new Error('rpc down');
       return balances[network] ?? 0n;
+    },
+    async blockTime() {
+      if (state.blockTime === undefined) throw new Error('no block time in this test');
+      return state.blockTime;
     },
   };
   return { checker, reads, balances, state };
@@ -114,7 +118,34 @@ describe('checkBalance', () => {
     const { paidFetch, signer, errors } = client(c.checker);
     expect((await paidFetch(URL_)).status).toBe(200);
     expect(signer.calls).toBe(1);
-    expect(errors).toEqual([{ type: 'error', url: URL_, message: `could not read the balance of ${BASE_SEPOLIA_USDC} on eip155:84532: rpc down` }]);
+    expect(errors).toEqual([
+      { type: 'error', url: URL_, message: 'could not read the latest block time on eip155:84532: no block time in this test' },
+      { type: 'error', url: URL_, message: `could not read the balance of ${BASE_SEPOLIA_USDC} on eip155:84532: rpc down` },
+    ]);
+  });
+
+  it('a local clock so far behind the chain that a signature would be born expired: clock_behind_chain, nothing signed (E2); an idle chain is fine', async () => {
+    serve([SEPOLIA]); // signed for 60 s; the facilitator wants 6 s left
+    const c = chain({ 'eip155:84532': 1_000_000n });
+    const { paidFetch, signer, clock } = client(c.checker);
+    const local = BigInt(Math.floor(clock.now / 1000));
+    c.state.blockTime = local + 55n; // 55 s behind: validBefore (local + 60) < chain + 6
+    const error = await rejectionOf(paidFetch(URL_));
+    expect(error).toBeInstanceOf(NoAcceptableOptionError);
+    expect(error.refusals.map((r: { code: string }) => r.code)).toEqual(['clock_behind_chain']);
+    expect(error.message).toContain('the local clock is 55 s behind the latest block of eip155:84532');
+    expect(error.message).toContain('set it right (NTP)');
+    expect(signer.calls).toBe(0);
+
+    // 54 s behind is still (just) settleable; a latest block an hour old is an idle chain, not a clock ahead.
+    const d = chain({ 'eip155:84532': 1_000_000n });
+    const ok = client(d.checker);
+    d.state.blockTime = local + 54n;
+    expect((await ok.paidFetch(URL_)).status).toBe(200);
+    const e = chain({ 'eip155:84532': 1_000_000n });
+    const idle = client(e.checker);
+    e.state.blockTime = local - 3_600n;
+    expect((await idle.paidFetch(URL_)).status).toBe(200);
   });
 
   it('needs a checker that reads balances; true or false only', () => {
