@@ -85,17 +85,22 @@ for (const version of ['v2', 'v1'] as const) {
       return { outcome, moved: await moved(), resends, paidFetch, call, movedNow: moved };
     }
 
+    /** One payment, sent twice as the same header after a network loss (`forwarded` of them reached the server), and moved on chain once. */
+    function expectOnePaymentSentTwice(seen: { forwarded: number; resends: ResendEvent[]; moved: { payer: bigint; payee: bigint } }) {
+      expect(front.paidHeaders).toHaveLength(2);
+      expect(front.paidHeaders[1]).toBe(front.paidHeaders[0]);
+      expect(front.forwarded).toBe(seen.forwarded);
+      expect(seen.resends.map((e) => e.reason)).toEqual(['network']);
+      expect(seen.moved).toEqual({ payer: PRICES.weather, payee: PRICES.weather });
+    }
+
     it('the paid request is lost on the way: the resend is settled, once', async () => {
       const { outcome, moved, resends, paidFetch } = await run('lose-request');
       expect(outcome).toBeInstanceOf(Response);
       const response = outcome as Response;
       expect(response.status).toBe(200);
       expect(getPayment(response)).toMatchObject({ status: 'settled', amount: PRICES.weather });
-      expect(front.paidHeaders).toHaveLength(2);
-      expect(front.paidHeaders[1]).toBe(front.paidHeaders[0]);
-      expect(front.forwarded).toBe(1);
-      expect(resends.map((e) => e.reason)).toEqual(['network']);
-      expect(moved).toEqual({ payer: PRICES.weather, payee: PRICES.weather });
+      expectOnePaymentSentTwice({ forwarded: 1, resends, moved });
       expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['settled']);
     });
 
@@ -105,11 +110,7 @@ for (const version of ['v2', 'v1'] as const) {
       const error = outcome as SettlementUnknownError;
       expect(error).toMatchObject({ reason: 'refused_after_resend', sends: 2, moneyMoved: 'maybe' });
       expect(error.response?.status).toBe(402);
-      expect(front.paidHeaders).toHaveLength(2);
-      expect(front.paidHeaders[1]).toBe(front.paidHeaders[0]);
-      expect(front.forwarded).toBe(2);
-      expect(resends.map((e) => e.reason)).toEqual(['network']);
-      expect(moved).toEqual({ payer: PRICES.weather, payee: PRICES.weather });
+      expectOnePaymentSentTwice({ forwarded: 2, resends, moved });
       // The chain settles the question: the nonce is used, and reconciling records the payment settled.
       expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['unknown']);
       const reconciled = await paidFetch.budget.reconcile();
