@@ -36,10 +36,12 @@ export interface ClientCostResult {
   readonly reference: ClientCost;
   readonly wallRatio: number;
   readonly cpuRatio: number;
-  /** The transport alone (two plain requests, the 402 and a 200), measured in the same rotation, when asked for. */
-  readonly floor?: ClientCost;
-  /** The same, the 200 answered as late as a settled payment, when asked for. */
+  /** The transport alone: the 402 and a 200 answered as late as a settled payment, nothing signed; measured in the same rotation, when asked for. */
   readonly floorWait?: ClientCost;
+  /** The same plus one signature: the least a client making two exchanges per payment spends, when asked for. */
+  readonly floorSigned?: ClientCost;
+  /** One late 200 and one signature: the least a prepaid (one-exchange) payment costs, when asked for. */
+  readonly floorPrepaid?: ClientCost;
   /** x402-autopay with opt-in prepay (a repeated paid call pays with its first request), when asked for. */
   readonly prepay?: ClientCost;
 }
@@ -54,17 +56,17 @@ export interface ClientCostSettings {
 
 /**
  * Measures both clients (already started, paying the same target), the order rotating round by
- * round; with `extra.floor`, also the transport alone (`extra.floorWait`: with a settlement's
- * wait), and with `extra.prepay`, x402-autopay with opt-in prepay, in the same rotation.
+ * round; with `extra.prepay`, also x402-autopay with opt-in prepay, and with the `extra` floors
+ * (see `clientProcess.ts`) what any client spends at least, in the same rotation.
  */
 export async function measureClientCost(
   transport: string,
   autopayClient: RemoteClient,
   referenceClient: RemoteClient,
   { rounds = QUICK ? 10 : 20, perRound = QUICK ? 10 : 15, warmup = QUICK ? 50 : 100 }: ClientCostSettings = {},
-  extra: { floor?: RemoteClient; floorWait?: RemoteClient; prepay?: RemoteClient } = {},
+  extra: Floors & { prepay?: RemoteClient } = {},
 ): Promise<ClientCostResult> {
-  const clients = [autopayClient, referenceClient, ...[extra.prepay, extra.floor, extra.floorWait].filter((c): c is RemoteClient => c !== undefined)];
+  const clients = [autopayClient, referenceClient, ...[extra.prepay, extra.floorWait, extra.floorSigned, extra.floorPrepaid].filter((c): c is RemoteClient => c !== undefined)];
   const walls = new Map<RemoteClient, number[]>(clients.map((c) => [c, []]));
   const cpus = new Map<RemoteClient, number[]>(clients.map((c) => [c, []]));
   const mains = new Map<RemoteClient, number[]>(clients.map((c) => [c, []]));
@@ -93,10 +95,29 @@ export async function measureClientCost(
     reference,
     wallRatio: autopay.wallMs / reference.wallMs,
     cpuRatio: autopay.cpuMs / reference.cpuMs,
-    ...(extra.floor ? { floor: cost(extra.floor) } : {}),
     ...(extra.floorWait ? { floorWait: cost(extra.floorWait) } : {}),
+    ...(extra.floorSigned ? { floorSigned: cost(extra.floorSigned) } : {}),
+    ...(extra.floorPrepaid ? { floorPrepaid: cost(extra.floorPrepaid) } : {}),
     ...(extra.prepay ? { prepay: cost(extra.prepay) } : {}),
   };
+}
+
+/** The floor clients (see `clientProcess.ts`), measured beside the paying ones. */
+export interface Floors {
+  readonly floorWait?: RemoteClient;
+  readonly floorSigned?: RemoteClient;
+  readonly floorPrepaid?: RemoteClient;
+}
+
+/** Starts the three floor clients against a server URL. */
+export async function startFloors(serverUrl: string): Promise<Required<Floors>> {
+  const [floorWait, floorSigned, floorPrepaid] = await Promise.all((['floorWait', 'floorSigned', 'floorPrepaid'] as const).map((which) => startRemoteClient(which, serverUrl)));
+  return { floorWait: floorWait!, floorSigned: floorSigned!, floorPrepaid: floorPrepaid! };
+}
+
+/** Stops the floor clients. */
+export async function stopFloors(floors: Floors): Promise<void> {
+  await Promise.all(Object.values(floors).map((c: RemoteClient) => c.stop()));
 }
 
 /** Starts both clients against `target` (a server URL or `in-process`), measures, stops them. */
@@ -122,17 +143,19 @@ export function formatClientCost(result: ClientCostResult): string {
       : '';
   const rows = [row(result.autopay), row(result.reference)];
   if (result.prepay) rows.push(row(result.prepay));
-  if (result.floor) rows.push(row({ ...result.floor, name: 'transport alone: the 402 and a 200, nothing paid' }));
-  if (result.floorWait) rows.push(row({ ...result.floorWait, name: 'the same, the 200 as late as a settlement' }));
+  for (const floor of [result.floorWait, result.floorSigned, result.floorPrepaid]) if (floor) rows.push(row(floor));
   return [
     table(['client', 'wall / paid request', 'process CPU / paid request', 'main thread CPU', 'requests'], rows),
     `x402-autopay / @x402/fetch: wall ${formatRatio(result.wallRatio)}, process CPU ${formatRatio(result.cpuRatio)}${main}`,
     ...(result.prepay ? [`x402-autopay with prepay / @x402/fetch: wall ${formatRatio(result.prepay.wallMs / result.reference.wallMs)}, process CPU ${formatRatio(result.prepay.cpuMs / result.reference.cpuMs)}`] : []),
-    ...(result.floor
-      ? [`the two HTTP exchanges alone cost ${formatRatio(result.floor.cpuMs / result.reference.cpuMs)} of the reference's CPU per paid request`]
-      : []),
     ...(result.floorWait
-      ? [`with a settlement's wait before the 200, ${formatRatio(result.floorWait.cpuMs / result.reference.cpuMs)}: what any Node client spends before parsing or signing anything`]
+      ? [`the two HTTP exchanges alone (the 200 as late as a settlement) cost ${formatRatio(result.floorWait.cpuMs / result.reference.cpuMs)} of the reference's CPU per paid request`]
+      : []),
+    ...(result.floorSigned
+      ? [`with one signature, ${formatRatio(result.floorSigned.cpuMs / result.reference.cpuMs)}: the least any client spends with two exchanges per payment`]
+      : []),
+    ...(result.floorPrepaid
+      ? [`one exchange and one signature, ${formatRatio(result.floorPrepaid.cpuMs / result.reference.cpuMs)}: the least a prepaid call spends`]
       : []),
   ].join('\n');
 }
@@ -141,17 +164,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log('in-process transport (the libraries alone):');
   console.log(formatClientCost(await runClientCost('in-process')));
   const server = await startPaidServerProcess();
-  const floor = await startRemoteClient('floor', server.url);
-  const floorWait = await startRemoteClient('floorWait', server.url);
+  const extra = await startFloors(server.url);
   const prepay = await startRemoteClient('prepay', server.url);
   try {
     console.log('\nofficial x402 v2 server in a child process, loopback HTTP:');
     const autopay = await startRemoteClient('autopay', server.url);
     const reference = await startRemoteClient('reference', server.url);
-    console.log(formatClientCost(await measureClientCost('http', autopay, reference, {}, { floor, floorWait, prepay })));
+    console.log(formatClientCost(await measureClientCost('http', autopay, reference, {}, { ...extra, prepay })));
     await Promise.all([autopay.stop(), reference.stop()]);
   } finally {
-    await Promise.all([floor.stop(), floorWait.stop(), prepay.stop()]);
+    await Promise.all([stopFloors(extra), prepay.stop()]);
     await server.stop();
   }
 }

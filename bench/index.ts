@@ -12,7 +12,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { formatClientCost, measureClientCost, runClientCost, type ClientCostResult } from './clientCost.js';
+import { formatClientCost, measureClientCost, runClientCost, startFloors, stopFloors, type ClientCost, type ClientCostResult } from './clientCost.js';
 import { formatStores, runStores, type StoreResults } from './stores.js';
 import { formatSize, runSize, type SizeResult } from './size.js';
 import { formatThroughput, measureThroughput, type ThroughputResult } from './throughput.js';
@@ -44,18 +44,17 @@ let throughput: ThroughputResult[];
 try {
   const autopay = await startRemoteClient('autopay', server.url);
   const reference = await startRemoteClient('reference', server.url);
-  const floor = await startRemoteClient('floor', server.url);
-  const floorWait = await startRemoteClient('floorWait', server.url);
+  const floors = await startFloors(server.url);
   const prepay = await startRemoteClient('prepay', server.url);
   try {
-    http = await measureClientCost('http', autopay, reference, {}, { floor, floorWait, prepay });
-    await Promise.all([floor.stop(), floorWait.stop(), prepay.stop()]);
+    http = await measureClientCost('http', autopay, reference, {}, { ...floors, prepay });
+    await Promise.all([stopFloors(floors), prepay.stop()]);
     console.log(formatClientCost(http));
     section('Throughput: paid calls in flight at once (same server, same clients)');
     throughput = await measureThroughput(autopay, reference);
     console.log(formatThroughput(throughput));
   } finally {
-    await Promise.all([autopay.stop(), reference.stop(), floor.stop(), floorWait.stop(), prepay.stop()]);
+    await Promise.all([autopay.stop(), reference.stop(), stopFloors(floors), prepay.stop()]);
   }
   const counts = await server.counts();
   if (counts.refused > 0) throw new Error(`the facilitator refused ${counts.refused} payments`);
@@ -97,6 +96,26 @@ for (const s of stores) {
   rows.push([label, `≤ ${TARGETS.storeRatio}×`, s.ratio === undefined ? (s.skipped ?? 'n/a') : ratio3(s.ratio), verdict(s.ratio === undefined ? undefined : s.ratio <= TARGETS.storeRatio)]);
 }
 console.log(table(['target', 'goal', 'measured', 'verdict'], rows));
+// What no client can go under: are the CPU targets within reach at all on this machine?
+for (const [floor, flow] of [
+  [http.floorSigned, 'with two exchanges per payment (the usual 402, then the paid retry)'],
+  [http.floorPrepaid, 'with one exchange per payment (a prepaid call)'],
+] as const) {
+  if (!floor) continue;
+  const r = floor.cpuMs / http.reference.cpuMs;
+  console.log(
+    `The least any client spends ${flow}, the HTTP exchanges and one signature with nothing parsed or checked: ${ratio3(r)} of the reference's CPU` +
+      (r > TARGETS.clientCpuRatio ? ` — above the ${TARGETS.clientCpuRatio}× target, which no such client can meet on this machine.` : '.'),
+  );
+}
+const floorRows: [string, ClientCost][] = [];
+for (const [label, floor] of [
+  ['floor: the two HTTP exchanges alone (the 200 as late as a settlement) vs the reference\'s paid request, CPU', http.floorWait],
+  ['floor: the same and one signature', http.floorSigned],
+  ['floor, prepaid: one late 200 and one signature', http.floorPrepaid],
+] as const) {
+  if (floor) floorRows.push([label, floor]);
+}
 console.log('\nFor information (not targets):');
 console.log(
   table(
@@ -105,8 +124,7 @@ console.log(
       ['client CPU per paid request, in-process transport', formatRatio(inProcess.cpuRatio)],
       ['wall time per paid request, in-process transport', formatRatio(inProcess.wallRatio)],
       ['wall time per paid request, HTTP', formatRatio(http.wallRatio)],
-      ...(http.floor ? [['the HTTP exchanges alone (402 + 200, nothing paid) vs the reference\'s paid request, CPU', formatRatio(http.floor.cpuMs / http.reference.cpuMs)]] : []),
-      ...(http.floorWait ? [['the same, the 200 as late as a settlement, CPU', formatRatio(http.floorWait.cpuMs / http.reference.cpuMs)]] : []),
+      ...floorRows.map(([label, floor]) => [label, formatRatio(floor.cpuMs / http.reference.cpuMs)]),
       ...throughput.map((t) => [`throughput with ${t.concurrency} paid call${t.concurrency > 1 ? 's' : ''} in flight`, formatRatio(t.ratio)]),
     ],
   ),

@@ -13,7 +13,14 @@ export interface RemoteClient {
 }
 
 /** The display names of the clients. */
-export const CLIENT_NAMES = { autopay: 'x402-autopay', prepay: 'x402-autopay, prepay: true', reference: '@x402/fetch', floor: 'two plain requests', floorWait: 'two plain requests, the second answered as late as a settlement' } as const;
+export const CLIENT_NAMES = {
+  autopay: 'x402-autopay',
+  prepay: 'x402-autopay, prepay: true',
+  reference: '@x402/fetch',
+  floorWait: 'floor: the 402 and a 200 as late as a settlement, nothing signed',
+  floorSigned: 'floor: the same and one signature',
+  floorPrepaid: 'floor, prepaid: one late 200 and one signature',
+} as const;
 
 /** Starts a client process paying `target` (a server URL, or `in-process` for the stub transport). */
 export async function startRemoteClient(which: keyof typeof CLIENT_NAMES, target: string): Promise<RemoteClient> {

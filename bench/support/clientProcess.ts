@@ -3,13 +3,14 @@
  * process CPU it reports is this client's alone: not the server's, and not the garbage of the
  * other client being collected during its turn.
  *
- *   node --import tsx bench/support/clientProcess.ts <autopay|prepay|reference|floor|floorWait> <server URL | in-process>
+ *   node --import tsx bench/support/clientProcess.ts <autopay|prepay|reference|floorWait|floorSigned|floorPrepaid> <server URL | in-process>
  *
  * Messages in: `{ id, op: 'sequential', count }` (paid requests one after the other: wall time of
  * each, process CPU of all) and `{ id, op: 'concurrent', count, concurrency }` (count paid
  * requests, `concurrency` at a time: total wall time and CPU). Out: `{ id, ...result }`.
  */
 import { readFileSync } from 'node:fs';
+import { keccak256, numberToHex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { autopayClient, paidRequest, referenceClient } from './clients.js';
 import { stubPaidServerFetch, STUB_PAY_TO, STUB_USDC } from './stubFetch.js';
@@ -62,28 +63,42 @@ const account = privateKeyToAccount(generatePrivateKey());
 const inProcess = target === 'in-process';
 const url = inProcess ? 'https://api.example.com/weather' : `${target}/weather`;
 const transport = inProcess ? stubPaidServerFetch({ payTo: STUB_PAY_TO, usdc: STUB_USDC, payer: account.address }) : fetch;
+/** The floors: what any client must spend for a paid request, doing nothing a client could skip. */
+const FLOORS = {
+  floorWait: { exchanges: 2, sign: false },
+  floorSigned: { exchanges: 2, sign: true },
+  floorPrepaid: { exchanges: 1, sign: true },
+} as const;
+const floor = FLOORS[which as keyof typeof FLOORS];
 const client =
   which === 'reference'
     ? referenceClient(account, transport)
-    : which === 'floor' || which === 'floorWait'
-      ? transportFloor(transport, which === 'floorWait' ? SETTLEMENT_WAIT_MS : 0)
+    : floor
+      ? transportFloor(transport, floor)
       : await autopayClient(account, transport, { prepay: which === 'prepay' });
 
 /**
- * Not a paying client: the two HTTP exchanges every client makes for a paid request (the 402,
- * then a 200), with nothing signed, parsed or checked. What the transport alone costs; with
- * `waitMs`, the 200 comes that much later, as a settled payment's does (a Node client spends CPU
- * while it waits, too).
+ * Not a paying client: the least any Node client spends on a paid request, with nothing parsed
+ * or checked and no header built. With `exchanges: 2`, the 402 and then a 200; with 1, the 200
+ * alone (a prepaid call). The 200 comes as late as a settled payment's (a Node client spends
+ * CPU while it waits, too). With `sign`, one secp256k1 signature by the same viem account
+ * between them, over a fresh 32-byte digest (no typed-data encoding): the one step of a payment
+ * no client can skip.
  */
-function transportFloor(transportFetch: typeof fetch, waitMs: number) {
-  const free = inProcess ? url : url.replace(/\/weather$/, waitMs > 0 ? `/free?delayMs=${waitMs}` : '/free');
+function transportFloor(transportFetch: typeof fetch, { exchanges, sign }: { exchanges: 1 | 2; sign: boolean }) {
+  if (inProcess) throw new Error('the floors are measured over HTTP only');
+  const paid = url.replace(/\/weather$/, `/free?delayMs=${SETTLEMENT_WAIT_MS}`);
+  let signed = 0;
   return {
-    name: 'two plain requests',
+    name: which!,
     fetch: (async (input: RequestInfo | URL) => {
-      const first = await transportFetch(input);
-      await first.arrayBuffer();
-      if (first.status !== 402) throw new Error(`expected a 402, got ${first.status}`);
-      return inProcess ? new Response('{}') : transportFetch(free);
+      if (exchanges === 2) {
+        const first = await transportFetch(input);
+        await first.arrayBuffer();
+        if (first.status !== 402) throw new Error(`expected a 402, got ${first.status}`);
+      }
+      if (sign) await account.sign({ hash: keccak256(numberToHex(++signed, { size: 32 })) });
+      return transportFetch(paid);
     }) as typeof fetch,
   };
 }
