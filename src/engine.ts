@@ -14,6 +14,7 @@ import { createPayeePins } from './internal/payeePins.js';
 import { createPricePins } from './internal/pricePins.js';
 import { transportAllowed } from './internal/transport.js';
 import { sendPaid } from './internal/sendPaid.js';
+import { deliveryProblem, type DeliveryProblem } from './internal/deliveryProblem.js';
 import { createIdempotencyKeys, type KeyedCall } from './internal/idempotencyKeys.js';
 import { createBalances, type BalanceView } from './internal/balances.js';
 import { redact } from './internal/redact.js';
@@ -400,7 +401,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     const { replay, fetchImpl, ticket, key } = args;
     const { quote, payer, url, header, paymentId, reservation } = sent;
     const authorization = sent.authorization;
-    const record = (status: 'settled' | 'failed' | 'unknown', transaction?: string) => {
+    const record = (status: 'settled' | 'failed' | 'unknown', transaction?: string, delivery?: DeliveryProblem) => {
       emit('payment', {
         type: 'payment',
         url,
@@ -411,6 +412,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         network: quote.network,
         status,
         ...(transaction ? { transaction } : {}),
+        ...(delivery ? { delivery } : {}),
         authorization,
       });
       return reservation.settle(status, transaction, whereOf(authorization)).catch((cause: unknown) => {
@@ -487,14 +489,17 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         await record(settlement.status, settlement.transaction);
         throw new PaymentRejectedError({ url, reason, response: paid, payment: sealPayment({ ...payment, reason }) });
       }
-      await record(settlement.status, settlement.transaction);
       // Only a 2xx delivered what was paid for; a redirect or another refusal counts against the host.
-      if (paid.status >= 200 && paid.status < 300) {
+      const delivered = paid.status >= 200 && paid.status < 300;
+      // An empty answer, or an error page instead of what the 402 announced, is reported (F6): never paid again.
+      const delivery = delivered ? deliveryProblem(paid, replay.method, quote, args.challenge) : undefined;
+      await record(settlement.status, settlement.transaction, delivery);
+      if (delivered) {
         ticket.succeeded();
         keyState = 'done';
         if (args.challenge && settlement.status === 'settled' && sameUrl(url, replay.url)) prepayTerms?.remember(replay.method, url, args.challenge, quote);
       } else ticket.failed();
-      attachPayment(paid, payment);
+      attachPayment(paid, delivery ? { ...payment, delivery } : payment);
       return paid;
     } finally {
       if (key !== undefined) {

@@ -1,4 +1,5 @@
 import type { AuthorizationRef } from './schemes/exactEvm.js';
+import type { DeliveryProblem } from './internal/deliveryProblem.js';
 
 /**
  * Emitted after a payment was sent. Holds no key, no payment header and no signature; its
@@ -24,6 +25,11 @@ export interface PaymentEvent {
   readonly status: 'settled' | 'failed' | 'unknown';
   /** Settlement transaction hash, when the receipt gives one. */
   readonly transaction?: string;
+  /**
+   * Set when the 2xx answer does not look like a delivery (THREATS F6): `empty`, or
+   * `unexpected_type` (not the media type the 402 announced). See `Payment.delivery`.
+   */
+  readonly delivery?: DeliveryProblem;
   /** Where the signed authorization can be looked up on chain (no signature). */
   readonly authorization: AuthorizationRef;
 }

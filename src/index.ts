@@ -11,6 +11,7 @@ export { BUDGET_DEFAULTS } from './budget/budgetOptions.js';
 export type { RemainingLimit } from './budget/budget.js';
 export type { PaymentEvent, DeniedEvent, ErrorEvent, ResendEvent } from './events.js';
 export { getPayment, type Payment } from './receipt.js';
+export type { DeliveryProblem } from './internal/deliveryProblem.js';
 export {
   checkAuthorization,
   type AuthorizationCheck,

@@ -7,6 +7,7 @@ import { v1NetworkToCaip2 } from './protocol/networks.js';
 import { inertText } from './internal/inert.js';
 import type { Quote } from './select.js';
 import type { AuthorizationRef } from './schemes/exactEvm.js';
+import type { DeliveryProblem } from './internal/deliveryProblem.js';
 
 /** Registry key on responses; `Symbol.for` so every copy of the library reads the same slot. */
 const PAYMENT = Symbol.for('x402-autopay.payment');
@@ -44,6 +45,14 @@ export interface Payment {
    * be, or expired unused.
    */
   readonly authorization: AuthorizationRef;
+  /**
+   * Set when the 2xx answer to this payment does not look like a delivery (THREATS F6):
+   * `empty` (no content: 204/205, `Content-Length: 0`, no body) or `unexpected_type` (a
+   * `Content-Type` other than the media type the 402 announced, e.g. an error page). Judged
+   * from the answer's head only. The payment stands and is never made again by the client; keep
+   * this receipt to dispute it with the seller.
+   */
+  readonly delivery?: DeliveryProblem;
   /** True when this payment went with the first request (opt-in prepay), saving the 402 round trip. */
   readonly prepaid?: boolean;
   /**
@@ -109,6 +118,7 @@ function paymentToJSON(this: Payment): Record<string, unknown> {
     ...(this.transaction !== undefined ? { transaction: this.transaction } : {}),
     ...(this.paymentId !== undefined ? { paymentId: this.paymentId } : {}),
     ...(this.reason !== undefined ? { reason: this.reason } : {}),
+    ...(this.delivery ? { delivery: this.delivery } : {}),
     ...(this.prepaid ? { prepaid: true } : {}),
     ...(this.refusedPrepayment ? { refusedPrepayment: this.refusedPrepayment } : {}),
     quote: this.quote,

@@ -26,8 +26,15 @@ export function paymentLine(payment: Payment): string {
       : payment.status === 'failed'
         ? `the server reported that settlement failed (${inertText(payment.reason ?? 'no reason given', 200)}); it still counts against the budget`
         : 'settlement unknown (no usable receipt); it counts against the budget';
-  return `paid ${priceText(quote)} to ${payment.payTo} for ${quote.host} (x402 v${quote.version}): ${outcome}`;
+  const delivery = payment.delivery ? `\n${DELIVERY_WARNINGS[payment.delivery]} Nothing more was paid; keep this line (and the transaction) to dispute it with the seller.` : '';
+  return `paid ${priceText(quote)} to ${payment.payTo} for ${quote.host} (x402 v${quote.version}): ${outcome}${delivery}`;
 }
+
+/** The warning line for a paid answer that does not look like a delivery (THREATS F6). */
+const DELIVERY_WARNINGS: Readonly<Record<NonNullable<Payment['delivery']>, string>> = {
+  empty: 'warning: the server answered the payment with no content (paid_no_delivery).',
+  unexpected_type: 'warning: the server answered the payment with another content type than it announced, perhaps an error page (paid_no_delivery).',
+};
 
 /** CLI advice replacing the library's (which speaks of options objects). */
 const CLI_HINTS: Readonly<Record<string, string>> = {

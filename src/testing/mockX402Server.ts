@@ -16,10 +16,14 @@ export interface MockRoute {
 /**
  * What the mock does with a payment it verified: `settled` (200 with a settled receipt),
  * `rejected` (402: the settlement failed, nothing moved), `lost` (it is settled, then the
- * connection breaks before the answer: the call sees a network error) or `server_error` (502
- * without a receipt, nothing settled).
+ * connection breaks before the answer: the call sees a network error), `server_error` (502
+ * without a receipt, nothing settled) or `empty` (settled, then a 200 with a receipt and no
+ * content: the client reports `payment.delivery === 'empty'`).
  */
-export type MockOutcome = 'settled' | 'rejected' | 'lost' | 'server_error';
+export type MockOutcome = 'settled' | 'rejected' | 'lost' | 'server_error' | 'empty';
+
+/** The outcomes in which the mock settles the payment (the money moves). */
+const SETTLING: ReadonlySet<MockOutcome> = new Set(['settled', 'lost', 'empty']);
 
 /** A payment the mock received with a valid signature, and what it did with it. */
 export interface MockPayment {
@@ -37,7 +41,7 @@ export interface MockPayment {
   readonly paymentId: string | undefined;
   /** What the mock did with it. */
   readonly outcome: MockOutcome;
-  /** The (made-up) settlement transaction, for `settled` and `lost`. */
+  /** The (made-up) settlement transaction, for `settled`, `lost` and `empty`. */
   readonly transaction: Hex | undefined;
 }
 
@@ -189,13 +193,14 @@ export function mockX402Server(options: MockX402ServerOptions): MockX402Server {
     if (usedNonces.has(message.nonce.toLowerCase())) return refuse('invalid_exact_evm_payload_authorization_nonce_used');
     const base = { path: url.pathname, amount: message.value, payer: signer, nonce: message.nonce, validBefore: message.validBefore, paymentId: id };
     const outcome = options.outcome?.(base) ?? 'settled';
-    const moved = outcome === 'settled' || outcome === 'lost';
+    const moved = SETTLING.has(outcome);
     const transaction = moved ? keccak256(message.nonce) : undefined;
     payments.push(Object.freeze({ ...base, outcome, transaction }));
     if (moved) usedNonces.add(message.nonce.toLowerCase());
     const respond = (): Response => {
       if (outcome === 'rejected') return new Response(JSON.stringify({}), { status: 402, headers: { 'content-type': 'application/json', ...receipt(false, signer, undefined, 'insufficient_funds') } });
       if (outcome === 'server_error') return new Response('bad gateway', { status: 502 });
+      if (outcome === 'empty') return new Response(null, { status: 200, headers: { 'content-length': '0', ...receipt(true, signer, transaction) } });
       return Response.json(route.body, { headers: receipt(true, signer, transaction) });
     };
     if (id !== undefined && options.paymentIdentifier && moved) answered.set(id, { header, response: respond });
@@ -218,6 +223,6 @@ export function mockX402Server(options: MockX402ServerOptions): MockX402Server {
     payments,
     refused,
     asset,
-    settledTotal: () => payments.reduce((sum, p) => (p.outcome === 'settled' || p.outcome === 'lost' ? sum + p.amount : sum), 0n),
+    settledTotal: () => payments.reduce((sum, p) => (SETTLING.has(p.outcome) ? sum + p.amount : sum), 0n),
   };
 }

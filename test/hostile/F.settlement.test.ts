@@ -11,7 +11,7 @@ import { DuplicateRequestError, getPayment, PaymentRejectedError, SettlementUnkn
 import { encodeBase64Json } from '../../src/protocol/codec.js';
 import { PAY_TO, testAccount } from '../support/challenges.js';
 import { API, expectOneSignature, snapshot, useHostile, type Client } from './harness.js';
-import { decodePayment, paywall, send402v2, sendOk, settledOk, txHash, type Handler } from './hostileServer.js';
+import { decodePayment, paywall, send402v2, sendOk, settledAs, settledOk, txHash, type Handler } from './hostileServer.js';
 import { VERSIONS, challenge, send402, type Version } from './common.js';
 
 const h = useHostile();
@@ -378,8 +378,35 @@ describe('F6 fake delivery', () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toBe('');
       expect(getPayment(res)?.status).toBe('unknown');
+      // Reported as no delivery (paid_no_delivery), on the receipt and the event, for a dispute.
+      expect(getPayment(res)?.delivery).toBe('empty');
+      expect(JSON.parse(JSON.stringify(getPayment(res)))).toMatchObject({ delivery: 'empty' });
+      expect(c.events.payment).toMatchObject([{ status: 'unknown', delivery: 'empty' }]);
       expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
       expect(await snapshot(c)).toMatchObject({ report: [{ amount: '10000', status: 'unknown' }] });
+    });
+
+    it(`${version}: settled, then an error page (200 text/html where the 402 announced application/json) → ONE, reported unexpected_type, never paid again`, async () => {
+      route(version, '/error-page', settledAs('text/html; charset=utf-8', '<html><body>Internal error, please try again</body></html>'));
+      const c = h.client();
+      const res = await c.paidFetch(h.url('/error-page'));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/Internal error/);
+      expect(getPayment(res)).toMatchObject({ status: 'settled', delivery: 'unexpected_type' });
+      expect(c.events.payment).toMatchObject([{ status: 'settled', delivery: 'unexpected_type' }]);
+      expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
+      expect(await snapshot(c)).toMatchObject({ report: [{ amount: '10000', status: 'settled' }] });
+    });
+
+    it(`${version}: settled with the announced type (charset added) → no delivery problem reported`, async () => {
+      route(version, '/delivered', settledAs('application/json; charset=utf-8', '{"ok":true}'));
+      const c = h.client();
+      const res = await c.paidFetch(h.url('/delivered'));
+      expect(await res.json()).toEqual({ ok: true });
+      expect(getPayment(res)?.status).toBe('settled');
+      expect(getPayment(res)).not.toHaveProperty('delivery');
+      expect(c.events.payment[0]).not.toHaveProperty('delivery');
+      expect(JSON.stringify(getPayment(res))).not.toMatch(/delivery/);
     });
   }
 });

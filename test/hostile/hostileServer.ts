@@ -159,9 +159,9 @@ export function send402body(res: ServerResponse, body: unknown, headers: Record<
 }
 
 /** A 200 with a JSON body and optional settlement header. */
-export function sendOk(res: ServerResponse, settlement?: Record<string, unknown>, body = '{"ok":true}'): void {
+export function sendOk(res: ServerResponse, settlement?: Record<string, unknown>, body = '{"ok":true}', contentType = 'application/json'): void {
   res.writeHead(200, {
-    'content-type': 'application/json',
+    'content-type': contentType,
     ...(settlement ? { 'payment-response': encodeBase64Json(settlement), 'x-payment-response': encodeBase64Json(settlement) } : {}),
   });
   res.end(body);
@@ -179,11 +179,16 @@ export function txHash(seed: number): string {
 
 let txSeed = 1;
 /** 200 with a successful settlement receipt naming the payer the payment header claims. */
-export const settledOk: Handler = (_req, res, ctx) => {
-  const payer = payerOf(ctx.seen.payment);
-  const network = networkOf(ctx.seen.payment);
-  sendOk(res, { success: true, transaction: txHash(txSeed++), network, payer });
-};
+export const settledOk: Handler = (req, res, ctx) => settledAs('application/json', '{"ok":true}')(req, res, ctx);
+
+/** Like {@link settledOk}, with another body and `Content-Type` (an error page, say). */
+export function settledAs(contentType: string, body: string): Handler {
+  return (_req, res, ctx) => {
+    const payer = payerOf(ctx.seen.payment);
+    const network = networkOf(ctx.seen.payment);
+    sendOk(res, { success: true, transaction: txHash(txSeed++), network, payer }, body, contentType);
+  };
+}
 
 /** The decoded payment header (test side, lenient). */
 export function decodePayment(value: string | undefined): Record<string, any> {

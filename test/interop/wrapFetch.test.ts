@@ -47,6 +47,8 @@ for (const version of ['v2', 'v1'] as const) {
       const payment = getPayment(response) as Payment;
       expect(payment).toMatchObject({ status: 'settled', amount: price, network: 'eip155:84532', payTo, payer: payer.address });
       expect(getAddress(payment.asset)).toBe(token);
+      // The official server's JSON answer matches the mimeType its 402 announced: no delivery problem (F6).
+      expect(payment.delivery).toBeUndefined();
       expect(await stack().balanceOf(payer.address, token)).toBe(payerBefore - price);
       expect(await stack().balanceOf(payTo, token)).toBe(payeeBefore + price);
       await expectTransfer(payment.transaction, token, payer.address, payTo, price);

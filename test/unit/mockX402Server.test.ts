@@ -52,6 +52,16 @@ describe('mockX402Server', () => {
     expect(api.settledTotal()).toBe(10_000n); // only the lost one moved
   });
 
+  it('outcome empty: settled, then a 200 with no content → the receipt says delivery: empty; paid once', async () => {
+    const api = mockX402Server({ routes: { '/x': '0.01' }, outcome: () => 'empty' });
+    const response = await wrapFetch(api.fetch, account)(`${API}/x`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('');
+    expect(getPayment(response)).toMatchObject({ status: 'settled', delivery: 'empty' });
+    expect(api.payments.map((p) => p.outcome)).toEqual(['empty']);
+    expect(api.settledTotal()).toBe(10_000n);
+  });
+
   it('with payment-identifier, a lost answer is answered again on the resend: settled once', async () => {
     let first = true;
     const api = mockX402Server({ routes: { '/x': '0.01' }, paymentIdentifier: true, outcome: () => (first ? ((first = false), 'lost') : 'settled') });
