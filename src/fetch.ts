@@ -1,6 +1,7 @@
 import { createEngine, type Engine } from './engine.js';
 import { resolveOptions, type ResolvedOptions, type WrapFetchOptions } from './options.js';
 import { prepareReplay } from './requestReplay.js';
+import { coalesceKey, createCoalescer, type Coalescer } from './internal/coalescer.js';
 import { toWallet } from './wallets/toWallet.js';
 import type { WalletInput } from './wallets/types.js';
 import type { RemainingLimit } from './budget/budget.js';
@@ -65,21 +66,27 @@ export function wrapFetch(fetchImpl: typeof fetch, wallet: WalletInput, options?
 /**
  * The one door every transport goes through (fetch, ky): sends the request through `fetchImpl`
  * and hands a 402 to the engine, which pays it. `sendPaid` sends the paid retry (default:
- * `fetchImpl`); ky wraps it to learn that a payment header left. Internal, not exported.
+ * `fetchImpl`); ky wraps it to learn that a payment header left. `flights` holds the calls in
+ * flight for the `coalesce` option: one per engine (ky makes a paying fetch per call). Internal,
+ * not exported.
  */
 export function payingFetch(
   engine: Engine,
   resolved: ResolvedOptions,
   fetchImpl: typeof fetch,
   sendPaid: typeof fetch = fetchImpl,
+  flights: Coalescer = createCoalescer(),
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
   return async (input, init) => {
     const replay = await prepareReplay(input, init, resolved.maxRequestBodyBytes);
-    const prepaid = await engine.prepay(replay, sendPaid);
-    if (prepaid) return prepaid;
-    const response = await fetchImpl(...replay.first());
-    if (response.status !== 402) return response;
-    return engine.pay(response, replay, sendPaid);
+    const key = resolved.coalesce ? coalesceKey(input, init, replay.method, replay.url) : undefined;
+    return flights.run(key, replay.signal, async () => {
+      const prepaid = await engine.prepay(replay, sendPaid);
+      if (prepaid) return prepaid;
+      const response = await fetchImpl(...replay.first());
+      if (response.status !== 402) return response;
+      return engine.pay(response, replay, sendPaid);
+    });
   };
 }
 

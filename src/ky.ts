@@ -7,6 +7,7 @@
 import type { BeforeRetryHook, InitHook, KyInstance } from 'ky';
 import { createEngine } from './engine.js';
 import { budgetView, payingFetch, type BudgetView } from './fetch.js';
+import { createCoalescer } from './internal/coalescer.js';
 import { resolveOptions, type WrapFetchOptions } from './options.js';
 import { getPayment } from './receipt.js';
 import { isX402Error } from './errors/X402Error.js';
@@ -65,6 +66,8 @@ export function paymentHooks(wallet: WalletInput, options?: WrapFetchOptions): P
   const engine = createEngine(toWallet(wallet, resolved.assets), resolved);
   /** Calls (keyed by the per-call ky `context` object) that have sent a payment header. */
   const paidCalls = new WeakSet<object>();
+  /** Calls in flight, shared by every call of these hooks (the `coalesce` option). */
+  const flights = createCoalescer();
 
   const init: InitHook = (kyOptions) => {
     // A fresh context object per call: the key that ties this call's retries to its payment.
@@ -75,7 +78,7 @@ export function paymentHooks(wallet: WalletInput, options?: WrapFetchOptions): P
       paidCalls.add(context);
       return inner(input, requestInit);
     };
-    kyOptions.fetch = payingFetch(engine, resolved, inner, sendPaid);
+    kyOptions.fetch = payingFetch(engine, resolved, inner, sendPaid, flights);
   };
 
   const beforeRetry: BeforeRetryHook = ({ options: kyOptions, error }) => {

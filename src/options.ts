@@ -144,6 +144,14 @@ export interface WrapFetchOptions {
    * chain that a signature would be born expired is refused (`clock_behind_chain`).
    */
   readonly checkBalance?: boolean;
+  /**
+   * Single flight (default false): while a call is in flight, an identical one (a `GET` or
+   * `HEAD` without a body, the same URL and the same headers) waits for it instead of paying
+   * again, and gets a copy of its answer (without a receipt: it paid nothing). If the first call
+   * fails, the waiting one makes its own call. For agents that fire the same request in
+   * parallel; leave it off where two identical requests must get two answers.
+   */
+  readonly coalesce?: boolean;
 }
 
 /** Options after validation, with defaults filled in. */
@@ -168,6 +176,8 @@ export interface ResolvedOptions {
   readonly reconcile: AuthorizationChecker | undefined;
   /** Whether balances are read before signing (with `reconcile`'s clients). */
   readonly checkBalance: boolean;
+  /** Whether identical calls in flight share one answer (single flight). */
+  readonly coalesce: boolean;
 }
 
 /** Every top-level option; anything else is refused. Add new options here. */
@@ -179,6 +189,8 @@ const OPTION_NAMES = new Set([
   'prepay',
   // Reconciliation on chain and balance checks (src/chainChecker.ts).
   'reconcile', 'checkBalance',
+  // Single flight for identical calls (src/internal/coalescer.ts).
+  'coalesce',
 ]);
 
 /** Validates options once, at `wrapFetch` time; a bad option (or an unknown one) is a `TypeError` naming it. */
@@ -275,6 +287,9 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
     fail('checkBalance', "needs the chain clients: add reconcile: chainChecker({ 'eip155:8453': publicClient })");
   }
 
+  const coalesce = options.coalesce ?? false;
+  if (typeof coalesce !== 'boolean') fail('coalesce', 'must be true or false');
+
   return Object.freeze({
     budget,
     store,
@@ -291,6 +306,7 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
     prepay: resolvePrepay(options.prepay),
     reconcile,
     checkBalance,
+    coalesce,
   });
 }
 

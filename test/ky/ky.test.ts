@@ -226,6 +226,19 @@ describe("ky's own retry and timeout keep working", () => {
     expect((await api.get(OTHER, { retry: fastRetry })).status).toBe(200);
     expect(calls).toBe(2);
   });
+
+  it('coalesce: identical GETs in flight on one instance pay once and each gets the body (one engine, not one per call)', async () => {
+    const p = wall(2, async () => {
+      await delay(30);
+      return HttpResponse.json({ ok: true }, { headers: { 'PAYMENT-RESPONSE': settled() } });
+    });
+    const signer = countingSigner();
+    const api = withPayment(ky, signer, { coalesce: true });
+    const bodies = await Promise.all([1, 2, 3].map(() => api.get(URL_).json()));
+    expect(bodies).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(signer.calls).toBe(1);
+    expectOnePaidRetry(p.seen, 2);
+  });
 });
 
 describe('paymentHooks(wallet, options): the hooks withPayment is built from', () => {
