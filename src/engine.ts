@@ -6,7 +6,8 @@ import { encodePaymentV1, X_PAYMENT_HEADER } from './protocol/v1.js';
 import { encodePaymentV2, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER } from './protocol/v2.js';
 import { attachPaymentIdentifier, keyedPaymentId, newPaymentId } from './protocol/paymentIdentifier.js';
 import { selectQuote, type Quote } from './select.js';
-import { signExactEvm, type AuthorizationRef } from './schemes/exactEvm.js';
+import { authorizationLifetime, signExactEvm, type AuthorizationRef } from './schemes/exactEvm.js';
+import { randomBytes, toHex } from './internal/random.js';
 import { attachPayment, readSettlement, sealPayment, type Payment, type Settlement } from './receipt.js';
 import { unixSeconds } from './internal/clock.js';
 import { createCircuitBreaker, type BreakerTicket } from './internal/circuitBreaker.js';
@@ -77,6 +78,12 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', '
 
 /** A resend is made only while the authorization lives this long yet: the server must still verify and settle it. */
 const RESEND_MIN_VALIDITY_SECONDS = 10n;
+
+/**
+ * Seconds added to the latest `validBefore` planned at reservation, for the moments between
+ * reserving and signing besides the approval (store round trips, pins, a busy event loop).
+ */
+const PLAN_SLACK_SECONDS = 30n;
 
 /**
  * Builds the engine from a wallet and resolved options. Per engine (one wrapped fetch) it keeps
@@ -321,7 +328,14 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     let sent: SentPayment;
     let request: [input: RequestInfo | URL, init?: RequestInit];
     try {
-      reservation = await budget.reserve(quote);
+      // The nonce, and the latest validBefore the signature may carry, are fixed before reserving
+      // and kept in the record: a reservation left behind by a crash (before sending, perhaps
+      // before signing) is given back by reconcile once the chain shows that nonce unused past
+      // that time (THREATS H4, F3), without waiting for its window to end.
+      const nonce = toHex(randomBytes(32));
+      const latestValidBefore =
+        unixSeconds(options.clock) + authorizationLifetime(quote, options.maxAuthSeconds) + BigInt(Math.ceil(budget.approvalMs(quote) / 1000)) + PLAN_SLACK_SECONDS;
+      reservation = await budget.reserve(quote, { from: payer, nonce, validBefore: latestValidBefore.toString() });
       await budget.approve(quote);
       // Check and pin the payee and the price in one synchronous step, right before signing.
       const unpinPayee = pins.claim(quote);
@@ -341,6 +355,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         from: payer,
         nowSeconds: unixSeconds(options.clock),
         maxAuthSeconds: options.maxAuthSeconds,
+        nonce,
+        validBeforeAtMost: latestValidBefore,
       }).catch((cause: unknown) => {
         throw new WalletError({ url, operation: 'sign', cause });
       });

@@ -89,8 +89,14 @@ export class Budget {
     return undefined;
   }
 
-  /** Atomically checks every window and reserves the quote in the store; throws when a limit would break. */
-  async reserve(quote: Quote): Promise<Reservation> {
+  /**
+   * Atomically checks every window and reserves the quote in the store; throws when a limit
+   * would break. `planned` (the payer, the nonce to sign with, and the latest `validBefore` the
+   * signature may carry) is kept in the record from the start, so that a reservation whose
+   * process died before sending can be given back once the chain shows that nonce unused past
+   * that time (`reconcile`), whether or not it was signed.
+   */
+  async reserve(quote: Quote, planned?: SpendAuthorization): Promise<Reservation> {
     const id = `pay_${toHex(randomBytes(12)).slice(2)}`;
     const labelled = this.checksFor(quote);
     let result;
@@ -104,6 +110,7 @@ export class Budget {
           amount: quote.amount.toString(),
           asset: quote.option.asset,
           network: quote.network,
+          ...(planned ? { authorization: planned } : {}),
         },
       });
     } catch (cause) {
@@ -127,12 +134,23 @@ export class Budget {
     };
   }
 
+  /** How long {@link Budget.approve} may take for this quote, in ms: 0 when it asks nobody. */
+  approvalMs(quote: Quote): number {
+    return this.needsApproval(quote) ? this.config.approveTimeoutMs : 0;
+  }
+
+  private needsApproval(quote: Quote): boolean {
+    const { approve, approveAbove } = this.config;
+    if (!approve) return false;
+    const { unit, amount } = this.unitOf(quote);
+    return !(unit === 'USD' && approveAbove !== undefined && amount <= approveAbove);
+  }
+
   /** Asks the approval hook when the quote needs it; throws {@link ApprovalDeniedError} unless it approves in time. */
   async approve(quote: Quote): Promise<void> {
-    const { approve, approveAbove, approveTimeoutMs } = this.config;
-    if (!approve) return;
-    const { unit, amount, decimals } = this.unitOf(quote);
-    if (unit === 'USD' && approveAbove !== undefined && amount <= approveAbove) return;
+    const { approve, approveTimeoutMs } = this.config;
+    if (!approve || !this.needsApproval(quote)) return;
+    const { unit, decimals } = this.unitOf(quote);
     const requested = `${formatUnits(quote.amount, decimals)} ${unit}`;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {

@@ -6,8 +6,10 @@ import type { AuthorizationChecker } from '../chainChecker.js';
 import type { AuthorizationRef } from '../schemes/exactEvm.js';
 
 /**
- * What a reconciliation found for one payment whose outcome was `failed` or `unknown` (or, when
- * receipts are checked, `settled`):
+ * What a reconciliation found for one payment whose outcome was `failed` or `unknown`, for one
+ * still `reserved` past the latest `validBefore` planned for it (its process died or gave up
+ * before recording that it sent it; it may never have been signed), or, when receipts are
+ * checked, for one `settled`:
  * - `used`: the chain shows it settled; it stays counted, now as `settled`;
  * - `expired`: its authorization expired unused, so it never moved money; `released` says
  *   whether the store gave the amount back now (false when another process already did, or
@@ -54,9 +56,11 @@ export interface ReconcileOptions {
 
 /**
  * Reconciles the `failed` and `unknown` payments of a store's last hour (while the store can
- * still release them) with `checker`: a payment is given back to the budget only when the chain
- * shows its authorization expired unused (THREATS F3, G5); one found used is recorded `settled`;
- * anything undecided stays counted. With `receipts`, the `settled` payments of that hour are
+ * still release them), and the reservations still `reserved` past the latest `validBefore`
+ * planned for them (left behind by a crash before sending: THREATS H4), with `checker`: a
+ * payment is given back to the budget only when the chain shows its authorization (for a
+ * reservation: its planned nonce) expired unused (THREATS F3, G5); one found used is recorded
+ * `settled`; anything undecided stays counted. With `receipts`, the `settled` payments of that hour are
  * asked about too, and only reported (`receipt`: confirmed, or not on chain). It reads the store's report, so any process sharing the store
  * can reconcile what another one paid; a store's release is atomic, so two at once give an
  * amount back once.
@@ -77,10 +81,13 @@ export interface ReconcileOptions {
 export async function reconcilePayments(store: SpendStore, checker: AuthorizationChecker, nowMs: number, options: ReconcileOptions = {}): Promise<ReconciledPayment[]> {
   const outcomes: ReconciledPayment[] = [];
   // Ten minutes more than the store keeps undo information, for a store whose clock is not ours (Redis).
+  const nowSeconds = BigInt(Math.floor(nowMs / 1000));
   for (const record of await store.report({ since: nowMs - PENDING_TTL_MS - 600_000 })) {
     if (!record.authorization) continue;
     const receipt = record.status === 'settled';
-    if (receipt ? !options.receipts : record.status !== 'failed' && record.status !== 'unknown') continue;
+    // A reservation is asked about only once no signature for it can be valid: one in flight is left alone.
+    const leftBehind = record.status === 'reserved' && BigInt(record.authorization.validBefore) < nowSeconds;
+    if (receipt ? !options.receipts : record.status !== 'failed' && record.status !== 'unknown' && !leftBehind) continue;
     const authorization: AuthorizationRef = Object.freeze({
       network: record.network,
       token: record.asset as Address,

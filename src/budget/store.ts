@@ -58,7 +58,11 @@ export interface SpendRecord {
   readonly status: SpendStatus;
   /** Settlement transaction hash, when a receipt gave one. */
   readonly transaction?: string;
-  /** Where the signed authorization can be looked up on chain, once the payment was sent. */
+  /**
+   * Where the authorization can be looked up on chain. From the reservation on, the one planned
+   * (the nonce to be signed, and the latest `validBefore` it may carry); once the payment was
+   * sent, the one signed. Absent in records written before planned authorizations were kept.
+   */
   readonly authorization?: SpendAuthorization;
 }
 
@@ -68,8 +72,8 @@ export interface ReserveRequest {
   readonly id: string;
   /** Every limit this payment must fit under; all are added, or none. */
   readonly checks: readonly CounterCheck[];
-  /** The facts kept for the spend report. */
-  readonly record: Omit<SpendRecord, 'id' | 'time' | 'status' | 'transaction' | 'authorization'>;
+  /** The facts kept for the spend report, with the planned authorization (keep it in the record when given). */
+  readonly record: Omit<SpendRecord, 'id' | 'time' | 'status' | 'transaction'>;
 }
 
 /** Result of a reservation: accepted, or the index of the first check that would overflow and the counter's current value. */

@@ -36,7 +36,15 @@ export type JournalEvent =
       readonly type: 'reserve';
       readonly id: string;
       readonly checks: readonly { readonly key: string; readonly window: WindowJson; readonly amount: string; readonly limit: string }[];
-      readonly record: { readonly host: string; readonly payee: string; readonly amount: string; readonly asset: string; readonly network: string };
+      readonly record: {
+        readonly host: string;
+        readonly payee: string;
+        readonly amount: string;
+        readonly asset: string;
+        readonly network: string;
+        /** The authorization planned at reservation (nonce, latest validBefore); absent in older journals. */
+        readonly authorization?: SpendAuthorization;
+      };
     }
   | { readonly type: 'release'; readonly id: string }
   | {
@@ -98,7 +106,7 @@ const recordSchema = z.discriminatedUnion('type', [
     ...common,
     type: z.literal('reserve'),
     checks: z.array(z.strictObject({ key: mapKey, window: windowSchema, amount: decimal, limit: decimal })).check(z.maxLength(64)),
-    record: z.strictObject({ host: text, payee: text, amount: decimal, asset: text, network: text }),
+    record: z.strictObject({ host: text, payee: text, amount: decimal, asset: text, network: text, authorization: z.optional(spendAuthorizationSchema) }),
   }),
   z.strictObject({ ...common, type: z.literal('release') }),
   z.strictObject({ ...common, type: z.literal('settle'), status: z.enum(['settled', 'failed', 'unknown']), transaction: z.optional(text), authorization: z.optional(spendAuthorizationSchema), hold: z.optional(z.literal(true)) }),

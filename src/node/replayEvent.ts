@@ -53,7 +53,7 @@ export function replayEvent(state: LedgerState, event: JournalEvent, time: numbe
  * ```
  */
 export function reserveEventOf(request: ReserveRequest): ReserveEvent {
-  const { host, payee, amount, asset, network } = request.record;
+  const { host, payee, amount, asset, network, authorization } = request.record;
   return {
     type: 'reserve',
     id: request.id,
@@ -63,7 +63,14 @@ export function reserveEventOf(request: ReserveRequest): ReserveEvent {
       amount: check.amount.toString(),
       limit: check.limit.toString(),
     })),
-    record: { host, payee, amount, asset, network },
+    record: {
+      host,
+      payee,
+      amount,
+      asset,
+      network,
+      ...(authorization ? { authorization: { from: authorization.from, nonce: authorization.nonce, validBefore: authorization.validBefore } } : {}),
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import type { LuaScript } from './runScript.js';
  *
  * KEYS: 1 reservation, 2 records (hash), 3 report index (sorted set), 4 report sequence,
  * 5… one counter per check.
- * ARGV: 1 id, 2 record JSON (host, payee, amount, asset, network), 3 most records kept,
+ * ARGV: 1 id, 2 record JSON (host, payee, amount, asset, network, the planned authorization if any), 3 most records kept,
  * 4 seconds a reservation id is remembered, 5 clock-jump grace in seconds (how long a bucket is
  * kept after it stops counting), then five per check: bucket width, span, TTL seconds
  * (0 = none), amount, limit (decimal strings, exact at any size).

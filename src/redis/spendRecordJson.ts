@@ -54,5 +54,13 @@ export function parseSpendRecord(json: unknown): SpendRecord {
  * ```
  */
 export function recordJson(record: Omit<SpendRecord, 'id' | 'time' | 'status' | 'transaction'>): string {
-  return JSON.stringify({ host: record.host, payee: record.payee, amount: record.amount, asset: record.asset, network: record.network });
+  const { authorization: a } = record;
+  return JSON.stringify({
+    host: record.host,
+    payee: record.payee,
+    amount: record.amount,
+    asset: record.asset,
+    network: record.network,
+    ...(a ? { authorization: { from: a.from, nonce: a.nonce, validBefore: a.validBefore } } : {}),
+  });
 }

@@ -48,6 +48,19 @@ export interface AuthorizationRef {
 }
 
 /**
+ * How long a signature for `quote` lives, in seconds: what the server asks, at most `maxAuthSeconds`.
+ *
+ * @example
+ * ```ts
+ * import { authorizationLifetime } from './exactEvm.js';
+ * authorizationLifetime(quote, 300); // 60n for a server asking maxTimeoutSeconds: 60
+ * ```
+ */
+export function authorizationLifetime(quote: Quote, maxAuthSeconds: number): bigint {
+  return BigInt(Math.min(quote.option.maxTimeoutSeconds, maxAuthSeconds));
+}
+
+/**
  * Builds the EIP-712 typed data for a quote. The domain comes from the requirement (already
  * checked against the asset table by selection); `validBefore` is bounded by `maxAuthSeconds`
  * whatever the server asks; the nonce is 32 bytes from the CSPRNG unless given.
@@ -58,9 +71,12 @@ export function transferAuthorization(args: {
   nowSeconds: bigint;
   maxAuthSeconds: number;
   nonce?: Hex;
+  /** The latest `validBefore` allowed (the bound planned at reservation); none when absent. */
+  validBeforeAtMost?: bigint;
 }): TransferAuthorizationTypedData {
   const { quote, nowSeconds } = args;
-  const lifetime = BigInt(Math.min(quote.option.maxTimeoutSeconds, args.maxAuthSeconds));
+  const lifetime = authorizationLifetime(quote, args.maxAuthSeconds);
+  const validBefore = args.validBeforeAtMost !== undefined && args.validBeforeAtMost < nowSeconds + lifetime ? args.validBeforeAtMost : nowSeconds + lifetime;
   const validAfter = nowSeconds > VALID_AFTER_SKEW_SECONDS ? nowSeconds - VALID_AFTER_SKEW_SECONDS : 0n;
   return {
     domain: {
@@ -76,7 +92,7 @@ export function transferAuthorization(args: {
       to: quote.payTo,
       value: quote.amount,
       validAfter,
-      validBefore: nowSeconds + lifetime,
+      validBefore,
       nonce: args.nonce ?? toHex(randomBytes(32)),
     },
   };
@@ -93,6 +109,8 @@ export async function signExactEvm(args: {
   from: Address;
   nowSeconds: bigint;
   maxAuthSeconds: number;
+  nonce?: Hex;
+  validBeforeAtMost?: bigint;
 }): Promise<{ payload: ExactEvmPayload; authorization: AuthorizationRef }> {
   const typed = transferAuthorization(args);
   const signature = await args.wallet.signTypedData(typed);

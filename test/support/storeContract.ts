@@ -331,6 +331,26 @@ export function describeSpendStore(
         expect((await store.report())[0]).toMatchObject({ status: 'settled', transaction: '0x03', authorization });
       });
 
+      it('reserve keeps the planned authorization in the report; the signed one replaces it; a release keeps it (crash recovery, H4)', async () => {
+        const { store } = await open();
+        const planned = { from: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', nonce: `0x${'6b'.repeat(32)}`, validBefore: '1750000090' };
+        const base = request([check('a|usd|total', TOTAL, 10n, 100n)], 'planned');
+        await store.reserve({ ...base, record: { ...base.record, authorization: planned } });
+        await store.reserve({ ...base, id: 'left', record: { ...base.record, authorization: { ...planned, nonce: `0x${'7c'.repeat(32)}` } } });
+        expect((await store.report()).map((r) => [r.id, r.status, r.authorization])).toEqual([
+          ['planned', 'reserved', planned],
+          ['left', 'reserved', { ...planned, nonce: `0x${'7c'.repeat(32)}` }],
+        ]);
+        const signed = { ...planned, validBefore: '1750000060' };
+        await store.settle('planned', 'unknown', undefined, signed);
+        expect(await store.release('left')).toBe(true);
+        expect(await used(store, 'a|usd|total', TOTAL)).toBe(10n);
+        expect((await store.report()).map((r) => [r.id, r.status, r.authorization])).toEqual([
+          ['planned', 'unknown', signed],
+          ['left', 'released', { ...planned, nonce: `0x${'7c'.repeat(32)}` }],
+        ]);
+      });
+
       it('a release is final: a settle arriving after it (a late answer) changes neither the counters nor the report', async () => {
         const { store } = await open();
         await store.reserve(request([check('rf|usd|total', TOTAL, 40n, 100n)], 'late-answer'));

@@ -98,6 +98,15 @@ describe('PROTOCOL §9 V6: signing with a known key', () => {
     });
   });
 
+  it('validBeforeAtMost (the bound planned at reservation) caps validBefore, and never extends it', async () => {
+    const quote = await v2VectorQuote();
+    const at = (validBeforeAtMost: bigint) =>
+      transferAuthorization({ quote, from: testAccount.address, nowSeconds: 1740672689n, maxAuthSeconds: 300, nonce: V5_MESSAGE.nonce, validBeforeAtMost }).message.validBefore;
+    expect(at(1740672689n + 45n)).toBe(1740672689n + 45n);
+    expect(at(1740672689n + 60n)).toBe(1740672689n + 60n);
+    expect(at(1740672689n + 90n)).toBe(1740672689n + 60n);
+  });
+
   it('digest 0x5070…dc86 and signature 0xdc53…2f1b exactly', async () => {
     const quote = await v2VectorQuote();
     const built = transferAuthorization({ quote, from: testAccount.address, nowSeconds: 1740672689n, maxAuthSeconds: 300, nonce: V5_MESSAGE.nonce });

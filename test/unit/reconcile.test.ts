@@ -214,3 +214,79 @@ describe('budget.reconcile()', () => {
     expect(() => chainChecker({}, { timeoutMs: -1 })).toThrow(/chainChecker: timeoutMs must be a positive integer/);
   });
 });
+
+describe('budget.reconcile(): reservations left behind before sending (a crash; THREATS H4)', () => {
+  /**
+   * A call that stops for good at `where`: in the wallet (never signed) or in the store's
+   * write-ahead (signed, never recorded as sent, never sent), as a process killed there would.
+   * The first paidFetch makes the call; a second one over the same store (another process) reconciles.
+   */
+  async function leftBehind(where: 'signing' | 'write-ahead') {
+    paywallAnswering({ next: 'settled' });
+    const clock = { now: T0 };
+    const store = memoryStore({ clock: () => clock.now });
+    const signed: { nonce?: string; validBefore?: bigint } = {};
+    const hang = new Promise<never>(() => undefined);
+    const wallet = {
+      address: testAccount.address,
+      signTypedData: async (args: Parameters<typeof testAccount.signTypedData>[0]) => {
+        if (where === 'signing') return hang;
+        const message = args.message as { nonce: string; validBefore: bigint };
+        Object.assign(signed, { nonce: message.nonce, validBefore: message.validBefore });
+        return testAccount.signTypedData(args);
+      },
+    };
+    const dying: SpendStore = { ...store, settle: (...args) => (args[1] === 'unknown' && args[2] === undefined ? hang : store.settle(...args)) };
+    const crashed = payer({ store: dying, clock: () => clock.now, budget: { daily: '1.00' } }, clock, wallet).paidFetch;
+    void crashed(URL_);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { checker, asked, states } = scriptedChecker();
+    const survivor = payer({ store, clock: () => clock.now, reconcile: checker, budget: { daily: '1.00' } }, clock).paidFetch;
+    const [record] = await survivor.budget.report();
+    return { record: record!, clock, survivor, asked, states, signed };
+  }
+
+  it('never signed: the record holds the planned nonce and latest validBefore; asked about only once that time has passed; expired unused → given back', async () => {
+    const { record, clock, survivor, asked, states } = await leftBehind('signing');
+    expect(record).toMatchObject({ status: 'reserved', authorization: { from: testAccount.address, nonce: expect.stringMatching(/^0x[0-9a-f]{64}$/) } });
+    // The route asks 60 s at most; no approval; 30 s of slack.
+    expect(BigInt(record.authorization!.validBefore)).toBe(BigInt(T0 / 1000) + 60n + 30n);
+    expect(await dailyUsed(survivor)).toBe('0.01');
+    expect(await survivor.budget.reconcile()).toEqual([]); // a signature could still be valid: not asked
+    expect(asked).toHaveLength(0);
+    clock.now = T0 + 91_000;
+    states.set(record.authorization!.nonce, 'expired');
+    expect((await survivor.budget.reconcile()).map((o) => [o.id, o.state, o.released])).toEqual([[record.id, 'expired', true]]);
+    expect(asked.map((a) => [a.nonce, a.validBefore])).toEqual([[record.authorization!.nonce, BigInt(record.authorization!.validBefore)]]);
+    expect(await dailyUsed(survivor)).toBe('0');
+    expect((await survivor.budget.report()).map((r) => r.status)).toEqual(['released']);
+  });
+
+  it('signed but not recorded as sent: it was signed with the planned nonce, within the planned time; pending stays counted, used is recorded settled', async () => {
+    const { record, clock, survivor, states, signed } = await leftBehind('write-ahead');
+    expect(signed.nonce).toBe(record.authorization!.nonce);
+    expect(signed.validBefore! <= BigInt(record.authorization!.validBefore)).toBe(true);
+    clock.now = T0 + 91_000;
+    expect((await survivor.budget.reconcile()).map((o) => o.state)).toEqual(['pending']);
+    expect(await dailyUsed(survivor)).toBe('0.01');
+    states.set(record.authorization!.nonce, 'used');
+    expect((await survivor.budget.reconcile()).map((o) => o.state)).toEqual(['used']);
+    expect((await survivor.budget.report()).map((r) => r.status)).toEqual(['settled']);
+    expect(await dailyUsed(survivor)).toBe('0.01');
+  });
+
+  it('with an approval hook, the planned time includes the approval timeout', async () => {
+    paywallAnswering({ next: 'settled' });
+    const { paidFetch } = payer({ clock: () => T0, budget: { daily: '1.00', approve: () => true, approveTimeoutMs: 120_000 } });
+    const payment = getPayment(await paidFetch(URL_))!;
+    const [record] = await paidFetch.budget.report();
+    // The signed authorization replaced the planned one in the record: the same nonce, a validBefore within the plan.
+    expect(record!.authorization!.nonce).toBe(payment.authorization.nonce);
+    expect(payment.authorization.validBefore).toBe(BigInt(T0 / 1000) + 60n);
+    const reserved: { authorization?: { validBefore: string } }[] = [];
+    const store = memoryStore({ clock: () => T0 });
+    const spy: SpendStore = { ...store, reserve: (request) => (reserved.push(request.record), store.reserve(request)) };
+    await payer({ store: spy, clock: () => T0, budget: { daily: '1.00', approve: () => true, approveTimeoutMs: 120_000 } }).paidFetch(URL_);
+    expect(BigInt(reserved[0]!.authorization!.validBefore)).toBe(BigInt(T0 / 1000) + 60n + 120n + 30n);
+  });
+});
