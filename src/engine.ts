@@ -68,6 +68,8 @@ interface SentPayment {
   readonly authorization: AuthorizationRef;
   readonly paymentId: string | undefined;
   readonly reservation: Reservation;
+  /** For a call with an `Idempotency-Key`: the digest of its body, which a later call with the key must match. */
+  readonly bodyDigest?: string;
 }
 
 /** How many settlement transactions are remembered to spot a receipt replayed from another payment. */
@@ -226,6 +228,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     if (left >= RESEND_MIN_VALIDITY_SECONDS) {
       if (!sameUrl(url, sent.url) || args.replay.method !== sent.method) return refuse('conflict', `it was for ${sent.method} ${sent.url}`);
       if (!args.challenge.options.some((o) => sameTerms(o, sent.quote.option))) return refuse('conflict', 'the server now asks for other terms');
+      if (sent.bodyDigest !== (await args.replay.bodyDigest())) return refuse('conflict', 'it was sent with another body');
       const request = args.replay.paid(url, { [sent.header.name]: sent.header.value });
       keys.set(key, { kind: 'in_flight' });
       return deliver(sent, { replay: args.replay, fetchImpl: args.fetchImpl, ticket: args.ticket, prepaid: false, key, sentBefore: true, request });
@@ -328,6 +331,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     let sent: SentPayment;
     let request: [input: RequestInfo | URL, init?: RequestInit];
     try {
+      // A keyed call's body is remembered (as a digest): a later call with the key must match it.
+      const bodyDigest = key === undefined ? undefined : await replay.bodyDigest();
       // The nonce, and the latest validBefore the signature may carry, are fixed before reserving
       // and kept in the record: a reservation left behind by a crash (before sending, perhaps
       // before signing) is given back by reconcile once the chain shows that nonce unused past
@@ -374,7 +379,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       } else {
         header = { name: X_PAYMENT_HEADER, value: encodePaymentV1({ option: quote.option, payload: signed.payload }) };
       }
-      sent = { quote, payer, url, method: replay.method, header, signature: signed.payload.signature, authorization: signed.authorization, paymentId, reservation };
+      sent = { quote, payer, url, method: replay.method, header, signature: signed.payload.signature, authorization: signed.authorization, paymentId, reservation, ...(bodyDigest === undefined ? {} : { bodyDigest }) };
       request = replay.paid(url, { [header.name]: header.value });
       // Write-ahead (THREATS H4): before the header can leave, the ledger records the payment as
       // of unknown outcome, with where its authorization can be looked up. A crash from here on

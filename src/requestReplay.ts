@@ -1,3 +1,4 @@
+import { keccak256, stringToBytes } from 'viem';
 import { RequestBodyTooLargeError } from './errors/RequestBodyTooLargeError.js';
 
 type FetchArgs = [input: RequestInfo | URL, init?: RequestInit];
@@ -17,6 +18,11 @@ export interface RequestReplay {
   readonly signal: AbortSignal | undefined;
   /** The request's `Idempotency-Key` header (trimmed), when it has a non-empty one. */
   idempotencyKey(): string | undefined;
+  /**
+   * A digest of the body (keccak-256 of its bytes; of its entries for a `FormData`; `none`
+   * without a body): two calls with one `Idempotency-Key` must send the same body.
+   */
+  bodyDigest(): Promise<string>;
   /** Arguments for the first, unpaid send. */
   first(): FetchArgs;
   /**
@@ -57,6 +63,7 @@ export async function prepareReplay(input: RequestInfo | URL, init: RequestInit 
       key ??= { value: new Headers(init?.headers ?? request?.headers).get('idempotency-key')?.trim() || undefined };
       return key.value;
     },
+    bodyDigest: () => digestOf(body),
     first: () => [input, withBody(init)],
     paid: (target, extraHeaders) => {
       const headers = new Headers(init?.headers ?? request?.headers);
@@ -88,6 +95,25 @@ function absoluteUrl(raw: string): string {
       return raw;
     }
   }
+}
+
+let opaqueBodies = 0;
+
+/** See {@link RequestReplay.bodyDigest}: `body` is the caller's (a stream already buffered into bytes). */
+async function digestOf(body: BodyInit | null | undefined): Promise<string> {
+  if (body === undefined || body === null) return 'none';
+  if (typeof body === 'string') return keccak256(stringToBytes(body));
+  if (body instanceof URLSearchParams) return keccak256(stringToBytes(body.toString()));
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return keccak256(new Uint8Array(await body.arrayBuffer()));
+  if (typeof FormData !== 'undefined' && body instanceof FormData) {
+    // Its multipart encoding has a random boundary: the entries are digested instead.
+    const parts: string[] = [];
+    for (const [name, value] of body) parts.push(name, typeof value === 'string' ? `s:${value}` : `f:${value.name}:${value.type}:${await digestOf(value)}`);
+    return keccak256(stringToBytes(JSON.stringify(parts)));
+  }
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return keccak256(toBytes(body));
+  // A body of another kind cannot be compared: it never matches, not even itself.
+  return `opaque:${++opaqueBodies}`;
 }
 
 function isStream(body: unknown): body is ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {

@@ -170,6 +170,43 @@ describe('a second call with the same Idempotency-Key', () => {
     expect(headersOf(p)).toHaveLength(1);
   });
 
+  it('with another body: DuplicateRequestError (conflict), nothing sent; the same body in another form is the same request', async () => {
+    const answer = { next: unavailable };
+    const p = place(URL_, answer);
+    const { paidFetch, signer } = client();
+    const post = (body: BodyInit) => paidFetch(URL_, { method: 'POST', headers: { ...KEY, 'content-type': 'application/json' }, body });
+    await rejectionOf(post('{"amount":1}'));
+    const other = await rejectionOf(post('{"amount":2}'));
+    expect(other).toMatchObject({ code: 'duplicate_request', state: 'conflict' });
+    expect(other.message).toContain('it was sent with another body');
+    expect(await rejectionOf(paidFetch(URL_, { method: 'POST', headers: KEY }))).toMatchObject({ state: 'conflict' }); // no body at all
+    expect(headersOf(p)).toHaveLength(1);
+    // The same bytes as a Blob: the earlier payment is sent again, nothing signed.
+    answer.next = settled;
+    expect((await post(new Blob(['{"amount":1}']))).status).toBe(200);
+    expect(signer.calls).toBe(1);
+    expect(headersOf(p)).toHaveLength(2);
+    expect(headersOf(p)[1]).toBe(headersOf(p)[0]);
+  });
+
+  it('FormData bodies are compared by their entries (their encoding has a random boundary)', async () => {
+    const answer = { next: unavailable };
+    const p = place(URL_, answer);
+    const { paidFetch, signer } = client();
+    const form = (note: string) => {
+      const f = new FormData();
+      f.append('note', note);
+      f.append('file', new Blob(['hello'], { type: 'text/plain' }), 'a.txt');
+      return f;
+    };
+    await rejectionOf(paidFetch(URL_, { method: 'POST', headers: KEY, body: form('x') }));
+    expect(await rejectionOf(paidFetch(URL_, { method: 'POST', headers: KEY, body: form('y') }))).toMatchObject({ state: 'conflict' });
+    answer.next = settled;
+    expect((await paidFetch(URL_, { method: 'POST', headers: KEY, body: form('x') })).status).toBe(200);
+    expect(signer.calls).toBe(1);
+    expect(headersOf(p)).toHaveLength(2);
+  });
+
   it('after expiry, without the reconcile option: DuplicateRequestError (in_doubt); also 10 s before', async () => {
     place(URL_, { next: unavailable });
     const { paidFetch, signer, clock } = client();
