@@ -148,8 +148,9 @@ export interface WrapFetchOptions {
    * Single flight (default false): while a call is in flight, an identical one (a `GET` or
    * `HEAD` without a body, the same URL and the same headers) waits for it instead of paying
    * again, and gets a copy of its answer (without a receipt: it paid nothing). If the first call
-   * fails, the waiting one makes its own call. For agents that fire the same request in
-   * parallel; leave it off where two identical requests must get two answers.
+   * fails, the calls that waited for it fly again, coalesced among themselves. For agents that
+   * fire the same request in parallel; leave it off where two identical requests must get two
+   * answers.
    */
   readonly coalesce?: boolean;
 }

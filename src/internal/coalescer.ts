@@ -6,8 +6,8 @@ export interface Coalescer {
   /**
    * Runs `call`, or, when a call with the same `key` is in flight, waits for it and resolves to a
    * copy (`clone()`) of its response. If that call fails (or its response cannot be copied), the
-   * waiting call runs its own `call`: it never inherits another caller's error, such as an
-   * abort. A waiting call whose `signal` aborts rejects with the signal's reason at once. With
+   * calls that waited for it run again, coalesced among themselves (the first to resume goes
+   * first): none inherits another caller's error, such as an abort. A waiting call whose `signal` aborts rejects with the signal's reason at once. With
    * `key` undefined, `call` just runs.
    */
   run(key: string | undefined, signal: AbortSignal | undefined, call: () => Promise<Response>): Promise<Response>;
@@ -25,40 +25,40 @@ export interface Coalescer {
  */
 export function createCoalescer(): Coalescer {
   const flights = new Map<string, ((response: Response | undefined) => void)[]>();
-  return {
-    async run(key, signal, call) {
-      if (key === undefined) return call();
-      const waiting = flights.get(key);
-      if (waiting) {
-        const shared = await new Promise<Response | undefined>((resolve, reject) => {
-          if (signal?.aborted) return reject(signal.reason);
-          const onAbort = () => {
-            const at = waiting.indexOf(join);
-            if (at !== -1) waiting.splice(at, 1);
-            reject(signal!.reason);
-          };
-          const join = (response: Response | undefined) => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(response);
-          };
-          signal?.addEventListener('abort', onAbort, { once: true });
-          waiting.push(join);
-        });
-        return shared ?? call();
-      }
-      const mine: ((response: Response | undefined) => void)[] = [];
-      flights.set(key, mine);
-      let response: Response | undefined;
-      try {
-        response = await call();
-        return response;
-      } finally {
-        flights.delete(key);
-        // Copied before the caller can read the body; one copy per waiting call.
-        for (const join of mine) join(copyOf(response));
-      }
-    },
+  const run = async (key: string | undefined, signal: AbortSignal | undefined, call: () => Promise<Response>): Promise<Response> => {
+    if (key === undefined) return call();
+    const waiting = flights.get(key);
+    if (waiting) {
+      const shared = await new Promise<Response | undefined>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const onAbort = () => {
+          const at = waiting.indexOf(join);
+          if (at !== -1) waiting.splice(at, 1);
+          reject(signal!.reason);
+        };
+        const join = (response: Response | undefined) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(response);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiting.push(join);
+      });
+      // The first call failed: the calls that waited for it fly again, one of them first.
+      return shared ?? run(key, signal, call);
+    }
+    const mine: ((response: Response | undefined) => void)[] = [];
+    flights.set(key, mine);
+    let response: Response | undefined;
+    try {
+      response = await call();
+      return response;
+    } finally {
+      flights.delete(key);
+      // Copied before the caller can read the body; one copy per waiting call.
+      for (const join of mine) join(copyOf(response));
+    }
   };
+  return { run };
 }
 
 function copyOf(response: Response | undefined): Response | undefined {
