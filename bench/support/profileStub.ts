@@ -1,6 +1,6 @@
 /**
  * Profiles a client's own work per paid request, with the in-process stub server (no socket):
- *   npx tsx bench/support/profileStub.ts [autopay|reference] [count] [out.cpuprofile]
+ *   npx tsx bench/support/profileStub.ts [autopay|prepay|reference] [count] [out.cpuprofile]
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -13,7 +13,7 @@ const count = Number(process.argv[3] ?? 2000);
 const out = process.argv[4];
 const account = privateKeyToAccount(generatePrivateKey());
 const stub = stubPaidServerFetch({ payTo: '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720', usdc: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', payer: account.address });
-const client = which === 'reference' ? referenceClient(account, stub) : await autopayClient(account, stub);
+const client = which === 'reference' ? referenceClient(account, stub) : await autopayClient(account, stub, { prepay: which === 'prepay' });
 const url = 'https://api.example.com/weather';
 for (let i = 0; i < 200; i++) await paidRequest(client, url);
 const session = new Session();
