@@ -118,8 +118,9 @@ Example:
 export const RECONCILE_HELP = `Usage: x402-autopay reconcile --rpc <url> [options]
 
 Asks the chain about the payments of the ledger's last hour whose outcome was failed or unknown
-(a rejection, a timeout, a reset connection): for each, the token's authorizationState of its
-payer and nonce, at the finalized block. One whose authorization expired unused never moved
+(a rejection, a timeout, a reset connection), and about reservations a crashed run left behind
+before sending (once the latest time a signature for them could be valid has passed): for each,
+the token's authorizationState of its payer and nonce, at the finalized block. One whose authorization expired unused never moved
 money: its amount is given back to the budget. One that was used is recorded as settled. One
 that can still be settled stays counted (run this again after its "valid until"). Signs nothing,
 sends no payment, needs no key.

@@ -23,7 +23,8 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 /**
  * `x402-autopay reconcile`: asks the chain (through the `--rpc` nodes) about the payments of the
- * ledger's last hour whose outcome was failed or unknown; gives back to the budget those whose
+ * ledger's last hour whose outcome was failed or unknown, and the reservations left behind
+ * before sending once no signature for them can be valid; gives back to the budget those whose
  * authorization expired unused, records as settled those it shows used. Signs nothing, needs no
  * key. Exit 0 when every payment got an answer (used, pending or expired), 1 when the chain
  * could not answer for one.
