@@ -11,23 +11,20 @@
  *   settled, signed or not, and records as settled what was: the ledger then counts exactly
  *   what the chain moved (THREATS §3: "after validBefore + grace, |ledger − chain| = 0").
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { privateKeyToAccount } from 'viem/accounts';
-import { chainChecker, wrapFetch } from '../../src/index.js';
+import { wrapFetch } from '../../src/index.js';
 import { fileStore } from '../../src/node/index.js';
-import { rpcRequest } from '../../examples/local-stack/index.js';
 import { useLocalStack } from '../support/localStack.js';
+import { advanceChain, countedAmount, quietBalance, reconcileLater, runPayingWorker } from '../support/payingProcess.js';
 
 const TIMEOUT = 240_000;
 const stack = useLocalStack(90_000);
 const KILLS = 6;
 const FUNDED = 10_000_000n; // 10 USDC
-const worker = join(import.meta.dirname, '../support/payingWorker.ts');
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -45,45 +42,6 @@ function prng(seed: number): () => number {
   };
 }
 
-/** Runs the worker until it has paid once, then kills it with SIGKILL `delayMs` later; resolves with how many calls it reported. */
-async function payThenKill(spec: object, delayMs: number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let lines = 0;
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the paying worker did not get ready: ${stderr.slice(0, 500)}`)), 60_000);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      lines++;
-      if (line === 'ready') {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the paying worker exited (${String(code)}) before it was ready: ${stderr.slice(0, 500)}`)));
-  });
-  await new Promise((resolve) => setTimeout(resolve, delayMs));
-  child.kill('SIGKILL');
-  await exited;
-  return lines;
-}
-
-/** Waits until the payer's balance has not changed for `quietMs` (the server finishes settling what it received). */
-async function settledBalance(address: `0x${string}`, quietMs = 2_000): Promise<bigint> {
-  let last = await stack().balanceOf(address);
-  let since = Date.now();
-  while (Date.now() - since < quietMs) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const now = await stack().balanceOf(address);
-    if (now !== last) [last, since] = [now, Date.now()];
-  }
-  return last;
-}
-
-const counted = (records: readonly { status: string; amount: string }[], which: (status: string) => boolean) =>
-  records.filter((r) => which(r.status)).reduce((sum, r) => sum + BigInt(r.amount), 0n);
-
 describe('kill -9 while paying (file ledger, official v2 server on anvil)', { timeout: TIMEOUT }, () => {
   it(`${KILLS} kills at random points: the ledger survives and never undercounts the chain; reconciled, it counts exactly what the chain moved`, async () => {
     const random = prng(0x402);
@@ -94,14 +52,14 @@ describe('kill -9 while paying (file ledger, official v2 server on anvil)', { ti
       const payer = await stack().newPayer(FUNDED);
       const ledger = join(dir, 'ledger.json');
       const delayMs = Math.floor(random() * 1_500);
-      const calls = await payThenKill({ url: `${stack().v2.url}/weather`, privateKey: payer.privateKey, ledger, concurrency: 3 }, delayMs);
+      const { lines: calls } = await runPayingWorker({ url: `${stack().v2.url}/weather`, privateKey: payer.privateKey, ledger, concurrency: 3 }, delayMs);
       runs.push({ ledger, address: payer.address, privateKey: payer.privateKey, delayMs, calls });
 
-      const spent = FUNDED - (await settledBalance(payer.address));
+      const spent = FUNDED - (await quietBalance(() => stack().balanceOf(payer.address)));
       const store = fileStore(ledger);
       await store.verify(); // the whole journal: hashes, chain, replay
       const records = await store.report();
-      const inLedger = counted(records, (s) => s !== 'released');
+      const inLedger = countedAmount(records, (s) => s !== 'released');
       const statuses = records.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
       console.log(`[crash] kill ${i} after ${delayMs} ms: ledger ${JSON.stringify(statuses)}, counts ${inLedger}, chain moved ${spent}`);
       expect(inLedger, `kill ${i} after ${delayMs} ms: the ledger counts ${inLedger}, the chain moved ${spent}`).toBeGreaterThanOrEqual(spent);
@@ -113,20 +71,13 @@ describe('kill -9 while paying (file ledger, official v2 server on anvil)', { ti
 
     // Let the chain's time pass every authorization's validBefore (at most maxAuthSeconds, 300 s,
     // plus 30 s of slack for a reservation's plan), and this machine's clock with it.
-    await rpcRequest(stack().rpcUrl, 'evm_increaseTime', ['0x190']); // +400 s
-    await rpcRequest(stack().rpcUrl, 'anvil_mine', ['0x1']);
+    await advanceChain(stack(), 400);
     for (const run of runs) {
-      const paidFetch = wrapFetch(fetch, privateKeyToAccount(run.privateKey), {
-        store: fileStore(run.ledger),
-        reconcile: chainChecker({ 'eip155:84532': stack().publicClient }, { blockTag: 'latest' }),
-        clock: () => Date.now() + 400_000,
-      });
-      const outcomes = await paidFetch.budget.reconcile();
+      const { outcomes, records } = await reconcileLater(stack(), run, 400);
       console.log(`[crash] reconciled after the expiry: ${JSON.stringify(outcomes.map((o) => [o.state, o.released ?? null]))}`);
       expect(outcomes.every((o) => o.state === 'used' || o.state === 'expired'), JSON.stringify(outcomes.map((o) => o.state))).toBe(true);
-      const records = await paidFetch.budget.report();
       const spent = FUNDED - (await stack().balanceOf(run.address));
-      const inLedger = counted(records, (s) => s !== 'released');
+      const inLedger = countedAmount(records, (s) => s !== 'released');
       expect(records.filter((r) => r.status === 'reserved' || r.status === 'unknown' || r.status === 'failed'), 'nothing left undecided').toEqual([]);
       expect(inLedger, `after ${run.delayMs} ms (${run.calls} lines): ledger = chain`).toBe(spent);
     }
