@@ -30,12 +30,15 @@ export const resourceInfoV2 = z.looseObject({
   mimeType: z.optional(shortText(256)),
 });
 
-/** v2 `PaymentRequired` (the decoded `PAYMENT-REQUIRED` header). */
+/**
+ * v2 `PaymentRequired` (the decoded `PAYMENT-REQUIRED` header). `accepts` may be empty only when
+ * the server offers a sign-in instead (checked in `parseChallengeV2`).
+ */
 export const paymentRequiredV2 = z.looseObject({
   x402Version: z.literal(2),
   error: z.optional(shortText(4096)),
   resource: z.optional(resourceInfoV2),
-  accepts: z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_ACCEPTS)),
+  accepts: z.array(z.unknown()).check(z.maxLength(MAX_ACCEPTS)),
   extensions: z.optional(z.record(z.string(), z.unknown())),
 });
 

@@ -12,6 +12,10 @@ export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
 export const PAYMENT_SIGNATURE_HEADER = 'PAYMENT-SIGNATURE';
 /** Name of the v2 settlement header. */
 export const PAYMENT_RESPONSE_HEADER = 'PAYMENT-RESPONSE';
+/** Key of the sign-in extension in a v2 challenge's `extensions` (CAIP-122 "Sign-In-With-X"). */
+export const SIGN_IN_WITH_X = 'sign-in-with-x';
+/** Request header that carries a signed sign-in (base64 JSON). */
+export const SIGN_IN_WITH_X_HEADER = 'SIGN-IN-WITH-X';
 
 /** Result of reading a challenge object. */
 export type ParseChallengeResult = { ok: true; challenge: Challenge } | { ok: false; issues: ChallengeIssue[] };
@@ -20,6 +24,10 @@ export type ParseChallengeResult = { ok: true; challenge: Challenge } | { ok: fa
 export function parseChallengeV2(value: unknown, source: 'header' | 'body'): ParseChallengeResult {
   const top = paymentRequiredV2.safeParse(value);
   if (!top.success) return { ok: false, issues: toChallengeIssues(top.error.issues) };
+  // An auth-only route offers nothing to pay, only a sign-in (`sign-in-with-x`).
+  if (top.data.accepts.length === 0 && top.data.extensions?.[SIGN_IN_WITH_X] === undefined) {
+    return { ok: false, issues: [{ path: 'accepts', message: 'too small (minimum 1)' }] };
+  }
   const raw = deepFreeze(value as Record<string, unknown>);
   const parsed = parseAccepts(raw['accepts'] as readonly unknown[], paymentRequirementsV2, (r) => ({
     scheme: r.scheme,

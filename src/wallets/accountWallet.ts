@@ -1,4 +1,4 @@
-import { getAddress, type Address, type Hex } from 'viem';
+import { getAddress, isHex, type Address, type Hex } from 'viem';
 import { transferAuthorizationDigest } from './transferAuthorizationDigest.js';
 import type { TypedDataSigner, Wallet } from './types.js';
 
@@ -11,7 +11,8 @@ import type { TypedDataSigner, Wallet } from './types.js';
  * comes from {@link transferAuthorizationDigest} (domain separator cached per token), which is
  * exactly what the account's own `signTypedData` would hash, so the signature is the same bytes
  * for a fraction of the work. Every other signer (custom `toAccount` signers, remote and
- * custodial wallets) gets the typed data through its `signTypedData`, as always.
+ * custodial wallets) gets the typed data through its `signTypedData`, as always. A signer with
+ * `signMessage` can also sign in (EIP-4361, the opt-in `signIn` option).
  */
 export function accountWallet(signer: TypedDataSigner): Wallet {
   const address: Address = getAddress(signer.address);
@@ -29,7 +30,16 @@ export function accountWallet(signer: TypedDataSigner): Wallet {
         message: data.message,
       })) as Hex;
     },
+    signMessage:
+      typeof signer.signMessage === 'function'
+        ? async (message) => hexSignature(await signer.signMessage!({ message }))
+        : undefined,
   };
+}
+
+function hexSignature(signature: unknown): Hex {
+  if (typeof signature !== 'string' || !isHex(signature)) throw new TypeError('the signer returned no hex signature');
+  return signature;
 }
 
 /** The `sign({ hash })` of a viem local account whose key is in this process; undefined for any other signer. */

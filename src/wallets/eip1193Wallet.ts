@@ -1,10 +1,11 @@
-import { getAddress, isHex, type Address, type Hex } from 'viem';
+import { getAddress, isHex, stringToHex, type Address, type Hex } from 'viem';
 import type { Eip1193Provider, Wallet } from './types.js';
 
 /**
  * Adapts a raw EIP-1193 provider (`window.ethereum`, WalletConnect, an embedded wallet) to the
  * internal {@link Wallet}: the address from `eth_accounts` (asking with `eth_requestAccounts`
- * when none is connected), signatures from `eth_signTypedData_v4`.
+ * when none is connected), signatures from `eth_signTypedData_v4`, and a sign-in's from
+ * `personal_sign` (the message as UTF-8 hex, then the address).
  */
 export function eip1193Wallet(provider: Eip1193Provider): Wallet {
   let cached: Address | undefined;
@@ -46,6 +47,12 @@ export function eip1193Wallet(provider: Eip1193Provider): Wallet {
       const signature = await provider.request({ method: 'eth_signTypedData_v4', params: [from, JSON.stringify(typedData)] });
       if (typeof signature !== 'string' || !isHex(signature)) throw new Error('the provider returned no hex signature');
       return signature as Hex;
+    },
+    signMessage: async (message) => {
+      const from = await resolveAddress();
+      const signature = await provider.request({ method: 'personal_sign', params: [stringToHex(message), from] });
+      if (typeof signature !== 'string' || !isHex(signature)) throw new Error('the provider returned no hex signature');
+      return signature;
     },
   };
 }

@@ -46,6 +46,8 @@ export function toWallet(input: WalletInput, assets: ReadonlyMap<string, AssetIn
 /**
  * Lets only EIP-3009 transfers of known tokens through to the wallet (THREATS C6), whatever
  * calls it: the domain's chain and contract must be a token of `assets`, with its name and version.
+ * Message signing passes through for the `signIn` step, which signs only EIP-4361 messages it
+ * writes itself.
  */
 function guarded(wallet: Wallet, assets: ReadonlyMap<string, AssetInfo>): Wallet {
   return {
@@ -62,6 +64,7 @@ function guarded(wallet: Wallet, assets: ReadonlyMap<string, AssetInfo>): Wallet
       }
       return wallet.signTypedData(data);
     },
+    signMessage: wallet.signMessage,
   };
 }
 

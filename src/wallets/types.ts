@@ -26,8 +26,13 @@ export interface Wallet {
   readonly kind: 'account' | 'walletClient' | 'eip1193';
   /** The paying address, checksummed. */
   getAddress(): Promise<Address>;
-  /** Signs EIP-3009 typed data; the only thing this SDK ever asks a wallet to sign. */
+  /** Signs EIP-3009 typed data: the only payment this SDK ever asks a wallet to sign. */
   signTypedData(data: TransferAuthorizationTypedData): Promise<Hex>;
+  /**
+   * Signs text with EIP-191 (`personal_sign`); absent when the wallet cannot. Only ever called
+   * by the `signIn` step, with an EIP-4361 message it wrote itself from checked fields.
+   */
+  readonly signMessage?: ((message: string) => Promise<Hex>) | undefined;
 }
 
 /**
@@ -44,11 +49,16 @@ export interface TypedDataSigner {
     primaryType: 'TransferWithAuthorization';
     message: TransferAuthorizationTypedData['message'];
   }): Promise<string>;
+  /**
+   * Optional: signs text with EIP-191, the viem way (a `LocalAccount` has it). Only ever called
+   * with an EIP-4361 sign-in message, and only with the opt-in `signIn` option.
+   */
+  signMessage?(args: { message: string }): Promise<string>;
 }
 
 /** A raw EIP-1193 provider, e.g. `window.ethereum`. */
 export interface Eip1193Provider {
-  /** Sends a JSON-RPC request; the SDK calls `eth_accounts`, `eth_requestAccounts` and `eth_signTypedData_v4`. */
+  /** Sends a JSON-RPC request; the SDK calls `eth_accounts`, `eth_requestAccounts`, `eth_signTypedData_v4`, and `personal_sign` (only for an EIP-4361 sign-in, with the opt-in `signIn` option). */
   request(args: { method: string; params?: unknown }): Promise<unknown>;
 }
 
@@ -64,6 +74,8 @@ export interface WalletClientLike {
   request: (...args: never[]) => Promise<unknown>;
   /** viem's `signTypedData` action. */
   signTypedData(args: never): Promise<string>;
+  /** viem's `signMessage` action; only used for an EIP-4361 sign-in (the opt-in `signIn` option). */
+  signMessage?(args: never): Promise<string>;
 }
 
 /**

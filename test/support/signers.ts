@@ -82,8 +82,9 @@ export const BASE_USDC_DOMAIN: Eip3009Domain = {
 
 /**
  * A real EIP-1193 provider emulation backed by a viem local account: `eth_accounts`,
- * `eth_requestAccounts`, `eth_chainId` and `eth_signTypedData_v4` (parses the JSON typed data
- * and signs it, as a browser wallet does). Records every call.
+ * `eth_requestAccounts`, `eth_chainId`, `eth_signTypedData_v4` (parses the JSON typed data
+ * and signs it, as a browser wallet does) and `personal_sign` (hex data, then the address).
+ * Records every call.
  */
 export function fakeProvider(account: PrivateKeyAccount = testAccount, options: { chainId?: number; accounts?: readonly string[] } = {}) {
   const calls: { method: string; params: unknown }[] = [];
@@ -109,6 +110,13 @@ export function fakeProvider(account: PrivateKeyAccount = testAccount, options: 
             message: Record<string, unknown>;
           };
           return account.signTypedData(typed as never);
+        }
+        case 'personal_sign': {
+          const [data, from] = params as [`0x${string}`, string];
+          if (from.toLowerCase() !== account.address.toLowerCase()) {
+            throw Object.assign(new Error('unknown account'), { code: 4100 });
+          }
+          return account.signMessage({ message: { raw: data } });
         }
         default:
           throw Object.assign(new Error(`method ${method} not supported`), { code: 4200 });
