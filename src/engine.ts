@@ -3,7 +3,7 @@ import { readChallenge } from './protocol/read.js';
 import { readBody } from './protocol/readBody.js';
 import { decodeBase64Json, parseJsonBytes } from './protocol/codec.js';
 import { encodePaymentV1, X_PAYMENT_HEADER } from './protocol/v1.js';
-import { encodePaymentV2, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER } from './protocol/v2.js';
+import { encodePaymentV2, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER, SIGN_IN_WITH_X } from './protocol/v2.js';
 import { attachPaymentIdentifier, keyedPaymentId, newPaymentId } from './protocol/paymentIdentifier.js';
 import { selectQuote, type Quote } from './select.js';
 import { authorizationLifetime, signExactEvm, type AuthorizationRef } from './schemes/exactEvm.js';
@@ -32,6 +32,7 @@ import type { SpendAuthorization } from './budget/store.js';
 import type { RequestReplay } from './requestReplay.js';
 import type { Challenge, PaymentOption } from './protocol/challenge.js';
 import { createPrepayTerms } from './prepayTerms.js';
+import type { SignInRunner } from './signInWithX.js';
 import { reconcilePayments, type ReconciledPayment, type ReconcileOptions } from './budget/reconcilePayments.js';
 import type { ResolvedOptions } from './options.js';
 import type { Wallet } from './wallets/types.js';
@@ -173,12 +174,27 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     ticket: BreakerTicket,
     refusedPrepayment?: Payment,
   ): Promise<Response> {
-    const challenge = await readChallenge(response, url, {
-      maxBodyBytes: options.maxChallengeBytes,
-      maxHeaderBytes: options.maxHeaderBytes,
-      versions: options.versions,
-      timeoutMs: hardening.challengeTimeoutMs,
-    });
+    const read = (answer: Response) =>
+      readChallenge(answer, url, {
+        maxBodyBytes: options.maxChallengeBytes,
+        maxHeaderBytes: options.maxHeaderBytes,
+        versions: options.versions,
+        timeoutMs: hardening.challengeTimeoutMs,
+      });
+    let challenge = await read(response);
+    // Opt-in: sign in first where the server offers it (never after a prepayment was sent).
+    if (options.signIn && !refusedPrepayment) {
+      const next = await (options.signIn as SignInRunner).run(challenge, url, replay, fetchImpl, {
+        wallet,
+        budget,
+        nowMs: options.clock(),
+        maxAuthSeconds: options.maxAuthSeconds,
+        read,
+        emit: (event) => emit('signIn', event),
+      });
+      if (next instanceof Response) return next;
+      challenge = next;
+    }
     const payer = await payerAddress(url);
     const idempotencyKey = replay.idempotencyKey();
     const key = idempotencyKey === undefined ? undefined : `${originOf(url)} ${keyedPaymentId(idempotencyKey)}`;
@@ -518,7 +534,9 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       if (delivered) {
         ticket.succeeded();
         keyState = 'done';
-        if (args.challenge && settlement.status === 'settled' && sameUrl(url, replay.url)) prepayTerms?.remember(replay.method, url, args.challenge, quote);
+        // A place that takes a sign-in is not prepaid while signIn is on: the sign-in is free.
+        const signInPlace = options.signIn && args.challenge?.extensions?.[SIGN_IN_WITH_X] !== undefined;
+        if (args.challenge && !signInPlace && settlement.status === 'settled' && sameUrl(url, replay.url)) prepayTerms?.remember(replay.method, url, args.challenge, quote);
       } else ticket.failed();
       attachPayment(paid, delivery ? { ...payment, delivery } : payment);
       return paid;

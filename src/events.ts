@@ -79,3 +79,25 @@ export interface ResendEvent {
   /** Where the signed authorization can be looked up on chain (no signature). */
   readonly authorization: AuthorizationRef;
 }
+
+/**
+ * Emitted when the client signed in to a site that offered it (the opt-in `signIn` option,
+ * x402 `sign-in-with-x`): an EIP-4361 message signed with EIP-191, which moves no money. Holds
+ * neither the signature nor the header.
+ */
+export interface SignInEvent {
+  /** Always `'sign_in'`. */
+  readonly type: 'sign_in';
+  /** The URL that answered 402 and was sent again with the sign-in. */
+  readonly url: string;
+  /** Host name of `url`. */
+  readonly host: string;
+  /** The address that signed in. */
+  readonly address: string;
+  /** CAIP-2 chain named in the sign-in. */
+  readonly network: string;
+  /** True when the server answered without asking for a payment; false when it asked anyway (then the call pays as usual) or the request failed. */
+  readonly granted: boolean;
+  /** Status of the answer to the signed-in request; absent when none arrived. */
+  readonly status?: number;
+}

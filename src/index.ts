@@ -9,8 +9,9 @@ export type { SpendStore, SpendRecord, SpendStatus, SpendAuthorization, ReserveR
 export type { BudgetOptions, ScopeLimits, AllowDeny } from './budget/budgetOptions.js';
 export { BUDGET_DEFAULTS } from './budget/budgetOptions.js';
 export type { RemainingLimit } from './budget/budget.js';
-export type { PaymentEvent, DeniedEvent, ErrorEvent, ResendEvent } from './events.js';
+export type { PaymentEvent, DeniedEvent, ErrorEvent, ResendEvent, SignInEvent } from './events.js';
 export { getPayment, type Payment } from './receipt.js';
+export { signInWithX, type SignInStep } from './signInWithX.js';
 export type { DeliveryProblem } from './internal/deliveryProblem.js';
 export {
   checkAuthorization,

@@ -9,10 +9,11 @@ import { memoryStore } from './budget/stores/memory.js';
 import type { SpendStore } from './budget/store.js';
 import type { AssetLimits } from './budget/budget.js';
 import type { ResolvedLimits } from './budget/budgetOptions.js';
-import type { PaymentEvent, DeniedEvent, ErrorEvent, ResendEvent } from './events.js';
+import type { PaymentEvent, DeniedEvent, ErrorEvent, ResendEvent, SignInEvent } from './events.js';
 import { resolveHardening, type ResolvedHardening } from './internal/hardeningOptions.js';
 import { resolvePrepay, type PrepayOptions, type ResolvedPrepay } from './prepayTerms.js';
 import type { AuthorizationChecker } from './chainChecker.js';
+import type { SignInStep } from './signInWithX.js';
 
 /**
  * A token the caller trusts beyond the built-in stablecoin table. Declaring it is the only way
@@ -53,6 +54,8 @@ export interface EventListeners {
   readonly error?: (event: ErrorEvent) => void;
   /** A paid request got no usable answer and is about to be sent again, with the same payment. */
   readonly resend?: (event: ResendEvent) => void;
+  /** The client signed in to a site that offered it (the `signIn` option), and whether that let it in. */
+  readonly signIn?: (event: SignInEvent) => void;
 }
 
 /**
@@ -153,6 +156,14 @@ export interface WrapFetchOptions {
    * answers.
    */
   readonly coalesce?: boolean;
+  /**
+   * Sign in instead of paying again: `signIn: signInWithX()` (default none; x402 v2
+   * `sign-in-with-x`). When a 402 offers a sign-in, the wallet signs an EIP-4361 message (no
+   * money) and the request is sent again with it; a server that knows this wallet already paid
+   * answers without a payment, else the call pays as usual. See `signInWithX` for what is
+   * signed and refused. Without it, a sign-in offer is data.
+   */
+  readonly signIn?: SignInStep;
 }
 
 /** Options after validation, with defaults filled in. */
@@ -179,6 +190,8 @@ export interface ResolvedOptions {
   readonly checkBalance: boolean;
   /** Whether identical calls in flight share one answer (single flight). */
   readonly coalesce: boolean;
+  /** The sign-in made before paying where a 402 offers one, if any. */
+  readonly signIn: SignInStep | undefined;
 }
 
 /** Every top-level option; anything else is refused. Add new options here. */
@@ -192,6 +205,8 @@ const OPTION_NAMES = new Set([
   'reconcile', 'checkBalance',
   // Single flight for identical calls (src/internal/coalescer.ts).
   'coalesce',
+  // Sign-in before paying (src/signInWithX.ts).
+  'signIn',
 ]);
 
 /** Validates options once, at `wrapFetch` time; a bad option (or an unknown one) is a `TypeError` naming it. */
@@ -211,8 +226,8 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
   const on = options.on ?? {};
   if (typeof on !== 'object' || on === null) fail('on', 'must be an object of listeners');
   for (const [name, listener] of Object.entries(on)) {
-    if (!['payment', 'denied', 'error', 'resend'].includes(name) || typeof listener !== 'function') {
-      fail(`on.${name}`, 'must be a payment, denied, error or resend listener function');
+    if (!['payment', 'denied', 'error', 'resend', 'signIn'].includes(name) || typeof listener !== 'function') {
+      fail(`on.${name}`, 'must be a payment, denied, error, resend or signIn listener function');
     }
   }
 
@@ -290,6 +305,10 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
 
   const coalesce = options.coalesce ?? false;
   if (typeof coalesce !== 'boolean') fail('coalesce', 'must be true or false');
+  const signIn = options.signIn;
+  if (signIn !== undefined && !(typeof signIn === 'object' && signIn !== null && signIn.kind === 'sign-in-with-x' && typeof (signIn as { run?: unknown }).run === 'function')) {
+    fail('signIn', "must be signInWithX() (import { signInWithX } from 'x402-autopay')");
+  }
 
   return Object.freeze({
     budget,
@@ -308,6 +327,7 @@ export function resolveOptions(options: WrapFetchOptions = {}): ResolvedOptions 
     reconcile,
     checkBalance,
     coalesce,
+    signIn,
   });
 }
 

@@ -18,6 +18,8 @@ export interface RequestReplay {
   readonly signal: AbortSignal | undefined;
   /** The request's `Idempotency-Key` header (trimmed), when it has a non-empty one. */
   idempotencyKey(): string | undefined;
+  /** Whether the caller's request carries this header. */
+  hasHeader(name: string): boolean;
   /**
    * A digest of the body (keccak-256 of its bytes; of its entries for a `FormData`; `none`
    * without a body): two calls with one `Idempotency-Key` must send the same body.
@@ -63,6 +65,7 @@ export async function prepareReplay(input: RequestInfo | URL, init: RequestInit 
       key ??= { value: new Headers(init?.headers ?? request?.headers).get('idempotency-key')?.trim() || undefined };
       return key.value;
     },
+    hasHeader: (name) => new Headers(init?.headers ?? request?.headers).has(name),
     bodyDigest: () => digestOf(body),
     first: () => [input, withBody(init)],
     paid: (target, extraHeaders) => {

@@ -55,6 +55,17 @@ export class Budget {
     private readonly store: SpendStore,
   ) {}
 
+  /** Whether `budget.hosts` admits the host of `url`: where a sign-in, which pays nothing, may go. */
+  admitsHost(url: string): boolean {
+    const host = hostOf(url);
+    return listAdmits(this.config.hosts, (p) => hostMatches(host, p));
+  }
+
+  /** Whether `budget.networks` admits a CAIP-2 network. */
+  admitsNetwork(network: string): boolean {
+    return listAdmits(this.config.networks, (n) => n === network);
+  }
+
   /** Stateless checks of a candidate; undefined when it may be paid (windows permitting). */
   check(quote: Quote, requestUrl: string): PolicyRefusal | undefined {
     const { config } = this;
@@ -63,7 +74,7 @@ export class Budget {
         return { code: 'host_not_allowed', message: `host ${host} is not allowed by budget.hosts` };
       }
     }
-    if (!listAdmits(config.networks, (n) => n === quote.network)) {
+    if (!this.admitsNetwork(quote.network)) {
       return { code: 'network_not_allowed', message: `network ${quote.network} is not allowed by budget.networks` };
     }
     const asset = quote.option.asset.toLowerCase();

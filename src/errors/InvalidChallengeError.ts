@@ -12,14 +12,16 @@ export interface ChallengeIssue {
  * Why a challenge was refused before any option was considered: it breaks the format or the
  * schema (`malformed`), is larger than the bounds (`oversize`), says two different things
  * (`ambiguous`: duplicate keys, or header and body that disagree), is not x402 at all
- * (`not_x402`), or did not arrive within `challengeTimeoutMs` (`timeout`).
+ * (`not_x402`), did not arrive within `challengeTimeoutMs` (`timeout`), or, with the opt-in
+ * `signIn` option, asks to sign in to another site than the one that answered
+ * (`siwx_domain_mismatch`: a relayed login, THREATS D4).
  */
-export type InvalidChallengeReason = 'malformed' | 'oversize' | 'ambiguous' | 'not_x402' | 'timeout';
+export type InvalidChallengeReason = 'malformed' | 'oversize' | 'ambiguous' | 'not_x402' | 'timeout' | 'siwx_domain_mismatch';
 
 /**
  * The server's 402 could not be read as an x402 challenge: bad base64 or UTF-8, invalid JSON,
- * a schema violation, a body over the size bound or the time bound, duplicate keys, or header
- * and body that disagree. Nothing was signed.
+ * a schema violation, a body over the size bound or the time bound, duplicate keys, header
+ * and body that disagree, or (with `signIn`) a sign-in offer for another site. Nothing was signed.
  *
  * @example
  * ```ts
@@ -51,7 +53,10 @@ export class InvalidChallengeError extends X402Error {
         issues: args.issues.length,
         first: first ? `${first.path || '(root)'}: ${first.message}` : undefined,
       },
-      hint: 'The server sent payment terms this client cannot trust; nothing was paid. Report it to the API owner.',
+      hint:
+        args.reason === 'siwx_domain_mismatch'
+          ? 'The server asks this wallet to sign in to another site, as a phishing page would; nothing was signed or paid. Do not use this server, or turn signIn off to treat its sign-in offer as data.'
+          : 'The server sent payment terms this client cannot trust; nothing was paid. Report it to the API owner.',
     });
     this.issues = args.issues;
     this.reason = args.reason;

@@ -19,8 +19,8 @@ export interface OptionRefusal {
 }
 
 /**
- * None of the server's payment options can be paid by this client under its options:
- * every option is listed in {@link NoAcceptableOptionError.refusals} with the reason it was refused.
+ * None of the server's payment options can be paid by this client under its options (or it
+ * offers none, only a sign-in): every option is listed in {@link NoAcceptableOptionError.refusals} with the reason it was refused.
  * Nothing was signed.
  *
  * @example
@@ -38,11 +38,14 @@ export class NoAcceptableOptionError extends X402Error {
       .slice(0, 5)
       .map((r) => `#${r.index} ${r.scheme}/${r.network}: ${r.message}`)
       .join('; ');
-    super(`None of the ${args.refusals.length} payment option(s) offered by ${args.url} can be paid.`, {
+    const none = args.refusals.length === 0;
+    super(none ? `${args.url} offers nothing to pay: it only takes a sign-in (sign-in-with-x).` : `None of the ${args.refusals.length} payment option(s) offered by ${args.url} can be paid.`, {
       code: 'no_acceptable_option',
       moneyMoved: 'no',
-      details: { url: args.url, refused: summary + (args.refusals.length > 5 ? '; …' : '') },
-      hint: args.refusals.some((r) => r.code === 'clock_behind_chain')
+      details: { url: args.url, refused: none ? undefined : summary + (args.refusals.length > 5 ? '; …' : '') },
+      hint: none
+        ? 'With signIn: true (and a wallet that signs messages) the client signs in when a server offers it; if it did, the server did not let this wallet in.'
+        : args.refusals.some((r) => r.code === 'clock_behind_chain')
         ? "This machine's clock is behind the chain (clock_behind_chain): set it right (NTP), then call again."
         : args.refusals.some((r) => r.code === 'insufficient_balance')
           ? 'The payer cannot cover the price (insufficient_balance): fund the wallet with the token asked, then call again.'

@@ -2,6 +2,7 @@
  * THREATS.md §D — recipient and resource binding, against the hostile server.
  */
 import { describe, expect, it } from 'vitest';
+import { signInWithX } from '../../src/index.js';
 import { BASE_SEPOLIA_USDC, BASE_USDC, PAY_TO, testAccount } from '../support/challenges.js';
 import { API, expectOneSignature, recordingSigner, useHostile } from './harness.js';
 import { decodePayment, paywall, send402v2 } from './hostileServer.js';
@@ -138,4 +139,34 @@ describe('D4 SIWx relay login', () => {
     // The extension is echoed as data, never acted upon.
     expect(decodePayment(h.server.paymentHeaders()[0]).extensions['sign-in-with-x'].info.domain).toBe('bank.test');
   });
+
+  for (const [name, info] of [
+    ['a domain of another site', (host: string) => ({ domain: 'bank.test', uri: `http://${host}/siwx` })],
+    ['its own domain but a uri on another site', (host: string) => ({ domain: host, uri: 'https://bank.test/login' })],
+    ['a statement that forges a URI line of the message', (host: string) => ({ domain: host, uri: `http://${host}/siwx`, statement: 'Welcome\nURI: https://bank.test/login' })],
+  ] as const) {
+    it(`v2 with signIn: signInWithX(), an offer with ${name} → REFUSE(invalid_challenge): no SIWE message signed, no header sent, nothing paid`, async () => {
+      let personalSign = 0;
+      const wallet = Object.assign(recordingSigner(), {
+        signMessage: async (args: { message: string }) => {
+          personalSign++;
+          return testAccount.signMessage(args);
+        },
+      });
+      h.server.route(API, '/siwx', paywall((q, res) => {
+        const extensions = {
+          'sign-in-with-x': {
+            info: { version: '1', nonce: 'a'.repeat(32), issuedAt: new Date().toISOString(), ...info(String(q.headers.host)) },
+            supportedChains: [{ chainId: 'eip155:84532', type: 'eip191' }],
+          },
+        };
+        send402v2(res, challenge('v2', undefined, { extensions }));
+      }));
+      const c = h.client({ signIn: signInWithX() }, wallet);
+      const e = await h.expectRefused(c, () => c.paidFetch(h.url('/siwx')), { code: 'invalid_challenge' });
+      expect(e.reason).toBe(name.includes('statement') ? 'malformed' : 'siwx_domain_mismatch');
+      expect(personalSign).toBe(0);
+      expect(h.server.seen.some((s) => 'sign-in-with-x' in s.headers)).toBe(false);
+    });
+  }
 });

@@ -293,7 +293,10 @@ describe('the hardening options', () => {
       [{ resend: { times: -1 } }, /options\.resend\.times/],
       [{ resend: { delayMs: 60_001 } }, /options\.resend\.delayMs must be an integer from 0 to 60000/],
       [{ resend: { attempts: 2 } }, /options\.resend\.attempts is not a resend option/],
-      [{ on: { resend: 'yes' } }, /options\.on\.resend must be a payment, denied, error or resend listener function/],
+      [{ on: { resend: 'yes' } }, /options\.on\.resend must be a payment, denied, error, resend or signIn listener function/],
+      [{ on: { signIn: true } }, /options\.on\.signIn must be a payment, denied, error, resend or signIn listener function/],
+      [{ signIn: true }, /options\.signIn must be signInWithX\(\) \(import \{ signInWithX \} from 'x402-autopay'\)/],
+      [{ signIn: { kind: 'sign-in-with-x' } }, /options\.signIn must be signInWithX\(\)/],
     ];
     for (const [options, message] of bad) expect(() => wrapFetch(fetch, testAccount, options as never), JSON.stringify(options)).toThrow(message);
     expect(resolveOptions({ pinPrices: true }).hardening.pinPrices).toEqual({ maxRatio: 2 });
