@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { wrapFetch } from '../fetch.js';
 import { getPayment } from '../receipt.js';
+import { signInWithX } from '../signInWithX.js';
 import { fileStore } from '../node/fileStore.js';
 import { BUDGET_FLAGS, REQUEST_FLAGS, budgetFromFlags, parseCommandArgs, stringFlag, stringsFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
 import { rpcChains } from './rpcChains.js';
@@ -22,6 +23,7 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   include: { type: 'boolean', short: 'i' },
   ledger: { type: 'string' },
   'key-file': { type: 'string' },
+  'sign-in': { type: 'boolean' },
 };
 
 /**
@@ -59,8 +61,12 @@ export async function fetchCommand(args: readonly string[], io: Io): Promise<num
   const paidFetch = wrapFetch(io.fetch, account, {
     budget,
     store: fileStore(ledger),
-    on: { resend: (e) => io.err(`no usable answer to the paid request (${e.reason}); sending the same payment again (nothing new is signed)`) },
+    on: {
+      resend: (e) => io.err(`no usable answer to the paid request (${e.reason}); sending the same payment again (nothing new is signed)`),
+      signIn: (e) => io.err(e.granted ? `signed in to ${e.host} as ${e.address}: nothing paid` : `signed in to ${e.host} as ${e.address}, but it asks for a payment`),
+    },
     ...(chain ? { reconcile: chain, checkBalance: true } : {}),
+    ...(values['sign-in'] === true ? { signIn: signInWithX() } : {}),
   });
   let response: Response;
   try {

@@ -55,6 +55,10 @@ ${LEDGER_HELP}
                               balance is read before signing, and an option it cannot cover is
                               refused (insufficient_balance, exit 3), so nothing is signed that
                               could never settle
+  --sign-in                   where the 402 offers it (x402 sign-in-with-x), first sign in
+                              with the key (an EIP-4361 message: no money) and send the request
+                              again: a server that knows this wallet paid for the resource
+                              answers without a payment; else it is paid as usual
 
 Key:
   --key-file <path>           the payer's private key, in a file (0x + 64 hex digits);

@@ -11,6 +11,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { PRICES, startLocalStack, type LocalStack } from '../../examples/local-stack/index.js';
 import { CANARY_KEY, canaryAccount } from '../support/signers.js';
 import { expectKeysNeverPrinted, removeDirs, runCli, tempDir } from './cliRunner.js';
+import { ARTICLE_PRICE, startSignInServer, type SignInServer } from '../support/signInServer.js';
 
 const TIMEOUT = 90_000;
 const unfundedKey = generatePrivateKey();
@@ -18,6 +19,7 @@ expectKeysNeverPrinted(() => [CANARY_KEY, unfundedKey]);
 
 const dirs: string[] = [];
 let stack: LocalStack;
+let signInServer: SignInServer;
 let home: string;
 /** The environment of a paying run: a temp HOME (so the default ledger lives there) and the key. */
 let env: Record<string, string>;
@@ -26,11 +28,13 @@ let ledger: string;
 beforeAll(async () => {
   stack = await startLocalStack();
   await stack.fundPayer(canaryAccount.address, 1_000_000n);
+  signInServer = await startSignInServer({ facilitatorUrl: stack.v2.facilitatorUrl, usdc: stack.usdc, payTo: stack.payTo });
   home = await tempDir(dirs);
   env = { HOME: home, X402_PRIVATE_KEY: CANARY_KEY };
   ledger = join(home, '.local', 'state', 'x402-autopay', 'ledger.json');
 }, TIMEOUT);
 afterAll(async () => {
+  await signInServer?.close();
   await stack?.stop();
   await removeDirs(dirs);
 });
@@ -55,6 +59,23 @@ describe('x402-autopay (built CLI) on the local stack', { timeout: TIMEOUT }, ()
       expect((await stat(ledger)).mode & 0o077).toBe(0);
     });
   }
+
+  it('fetch --sign-in pays once, then signs in: the next run is let in and pays nothing', async () => {
+    const url = `${signInServer.url}/article`;
+    const before = await stack.balanceOf(canaryAccount.address);
+    // A ledger of its own: the report tests below count the other runs' payments.
+    const own = ['--ledger', join(await tempDir(dirs), 'ledger.json')];
+    const first = await runCli(['fetch', '--sign-in', ...own, url], env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain(`x402-autopay: signed in to 127.0.0.1 as ${canaryAccount.address}, but it asks for a payment\n`);
+    expect(first.stderr).toMatch(/x402-autopay: paid 0\.01 USD .* settled in transaction 0x[0-9a-f]{64}\n$/);
+    const second = await runCli(['fetch', '--sign-in', ...own, url], env);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toBe(`x402-autopay: signed in to 127.0.0.1 as ${canaryAccount.address}: nothing paid\n`);
+    expect(JSON.parse(second.stdout)).toEqual({ article: 'x402 in practice' });
+    expect(await stack.balanceOf(canaryAccount.address)).toBe(before - ARTICLE_PRICE);
+    expect(signInServer.paidRequests()).toBe(1);
+  });
 
   it('fetch -X POST -H -d sends the JSON body intact on the paid retry', async () => {
     const before = await balances('v2');
