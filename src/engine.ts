@@ -43,9 +43,10 @@ export interface Engine {
   readonly budget: Budget;
   /**
    * Pays for a 402 answer to `replay` and returns the paid answer, with its payment attached.
-   * Signs at most once; never pays again in the same call.
+   * Signs at most once; never pays again in the same call. `fetchImpl` sends the paid request;
+   * `unpaidFetch` (default `fetchImpl`) sends a sign-in (the `signIn` option), which pays nothing.
    */
-  pay(response: Response, replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response>;
+  pay(response: Response, replay: RequestReplay, fetchImpl: typeof fetch, unpaidFetch?: typeof fetch): Promise<Response>;
   /**
    * With opt-in prepay: when terms for this place are remembered and still pass the budget,
    * sends the request with a payment at once and returns the answer; otherwise undefined
@@ -134,10 +135,10 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     }
   };
 
-  async function pay(response: Response, replay: RequestReplay, fetchImpl: typeof fetch): Promise<Response> {
+  async function pay(response: Response, replay: RequestReplay, fetchImpl: typeof fetch, unpaidFetch: typeof fetch = fetchImpl): Promise<Response> {
     const url = response.url || replay.url;
     try {
-      return await payOnce(response, replay, fetchImpl, url);
+      return await payOnce(response, replay, fetchImpl, url, unpaidFetch);
     } catch (error) {
       if (isX402Error(error) && error.moneyMoved === 'no') {
         emit('denied', { type: 'denied', url, host: safeHost(url), code: error.code, message: error.shortMessage });
@@ -146,7 +147,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     }
   }
 
-  async function payOnce(response: Response, replay: RequestReplay, fetchImpl: typeof fetch, url: string): Promise<Response> {
+  async function payOnce(response: Response, replay: RequestReplay, fetchImpl: typeof fetch, url: string, unpaidFetch: typeof fetch): Promise<Response> {
     if (!transportAllowed(url, hardening.allowInsecureHttp)) {
       discard(response);
       throw new InsecureTransportError({ url });
@@ -159,7 +160,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       throw error;
     }
     try {
-      return await payAdmitted(response, replay, fetchImpl, url, ticket);
+      return await payAdmitted(response, replay, fetchImpl, url, ticket, undefined, unpaidFetch);
     } finally {
       // No-op when the attempt already reported how it ended.
       ticket.abandon();
@@ -173,6 +174,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     url: string,
     ticket: BreakerTicket,
     refusedPrepayment?: Payment,
+    unpaidFetch: typeof fetch = fetchImpl,
   ): Promise<Response> {
     const read = (answer: Response) =>
       readChallenge(answer, url, {
@@ -184,7 +186,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     let challenge = await read(response);
     // Opt-in: sign in first where the server offers it (never after a prepayment was sent).
     if (options.signIn && !refusedPrepayment) {
-      const next = await (options.signIn as SignInRunner).run(challenge, url, replay, fetchImpl, {
+      const next = await (options.signIn as SignInRunner).run(challenge, url, replay, unpaidFetch, {
         wallet,
         budget,
         nowMs: options.clock(),

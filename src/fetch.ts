@@ -85,7 +85,7 @@ export function payingFetch(
       if (prepaid) return prepaid;
       const response = await fetchImpl(...replay.first());
       if (response.status !== 402) return response;
-      return engine.pay(response, replay, sendPaid);
+      return engine.pay(response, replay, sendPaid, fetchImpl);
     });
   };
 }

@@ -1,13 +1,14 @@
 import ky, { HTTPError, TimeoutError } from 'ky';
 import { HttpResponse, delay, http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { BudgetExceededError, getPayment, PaymentRejectedError, type PaymentEvent } from '../../src/index.js';
+import { BudgetExceededError, getPayment, PaymentRejectedError, signInWithX, type PaymentEvent } from '../../src/index.js';
 import { paymentHooks, withPayment } from '../../src/ky.js';
 import { challengeV2, paywall, useMswServer, type SeenRequest } from '../support/msw.js';
 import { paymentRequiredV2, settlementHeader, testAccount, V4_TX } from '../support/challenges.js';
 import { countingSigner } from '../support/signers.js';
 import { expectOnePaidRetry, versionWall } from '../support/versionWall.js';
 import { rejectionOf } from '../support/secrets.js';
+import { signInServer } from '../support/signInMsw.js';
 
 const server = useMswServer();
 const URL_ = 'https://api.example.com/premium-data';
@@ -238,6 +239,25 @@ describe("ky's own retry and timeout keep working", () => {
     expect(bodies).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
     expect(signer.calls).toBe(1);
     expectOnePaidRetry(p.seen, 2);
+  });
+});
+
+describe('withPayment with signIn: signInWithX()', () => {
+  it('a call let in by a sign-in pays nothing, and ky may still retry it: no payment left', async () => {
+    const s = signInServer({ url: URL_, paidBy: [testAccount.address] });
+    let busy = 1;
+    server.use(
+      http.get(URL_, ({ request }) => (request.headers.has('sign-in-with-x') && busy-- > 0 ? HttpResponse.text('busy', { status: 503 }) : undefined)),
+      s.handler,
+    );
+    const signer = Object.assign(countingSigner(), { signMessage: testAccount.signMessage });
+    const api = withPayment(ky, signer, { signIn: signInWithX() });
+    const response = await api.get(URL_, { retry: fastRetry });
+    expect(await response.json()).toEqual({ signedInAs: testAccount.address });
+    expect(getPayment(response)).toBeUndefined();
+    expect(signer.calls).toBe(0);
+    expect(s.payments()).toHaveLength(0);
+    expect(s.signIns.map((a) => a.valid)).toEqual([true]);
   });
 });
 

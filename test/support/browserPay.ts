@@ -5,9 +5,10 @@
  * - {@link injectWallet}: an EIP-1193 provider put in the page as `window.ethereum` before any
  *   script of the page runs (as a wallet extension's content script does). Its `request()`
  *   crosses to Node through `page.exposeBinding`, where a viem local account answers
- *   `eth_accounts`, `eth_requestAccounts`, `eth_chainId` and `eth_signTypedData_v4` — the last
- *   by parsing the typed-data JSON text the page sent and signing exactly that, with the checks a
- *   wallet makes (the signer is the connected account, the domain's chainId is the wallet's chain).
+ *   `eth_accounts`, `eth_requestAccounts`, `eth_chainId`, `eth_signTypedData_v4` — by parsing
+ *   the typed-data JSON text the page sent and signing exactly that, with the checks a wallet
+ *   makes (the signer is the connected account, the domain's chainId is the wallet's chain) —
+ *   and `personal_sign` (hex data, then the connected account).
  *   Errors are EIP-1193 `ProviderRpcError`s (`{ code, message }`; 4001 when the user rejects).
  * - {@link examplePageRoutes}: serves examples/browser/ (its index.html, and its main.ts bundled by
  *   esbuild, which takes `x402-autopay/browser` from dist/ through the package's exports) at `/example/`.
@@ -106,6 +107,17 @@ export async function injectWallet(page: Page, account: LocalAccount, chainId: n
         } as Parameters<LocalAccount['signTypedData']>[0]);
         return { result: signature };
       }
+      case 'personal_sign': {
+        const [data, from] = params;
+        if (!connected) return fail(4100, 'The requested account and/or method has not been authorized by the user.');
+        if (typeof from !== 'string' || from.toLowerCase() !== account.address.toLowerCase()) return fail(4100, `Unknown signer ${String(from)}`);
+        if (typeof data !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(data)) return fail(-32602, 'Invalid params: the message must be hex data');
+        if (rejectNext) {
+          rejectNext = false;
+          return fail(4001, 'User rejected the request.');
+        }
+        return { result: await account.signMessage({ message: { raw: data as Hex } }) };
+      }
       default:
         return fail(4200, `The wallet does not support ${method}`);
     }
@@ -147,6 +159,8 @@ export type PageOutcome =
       readable: { paymentResponse: boolean; xPaymentResponse: boolean };
       /** The spend report's statuses, oldest first. */
       report: string[];
+      /** With `signIn`: each sign-in the call made, as its event said. */
+      signIns: { granted: boolean; status?: number }[];
     }
   | {
       ok: false;
@@ -168,10 +182,10 @@ async function loadViem(page: Page): Promise<void> {
  */
 export async function payInPage(
   page: Page,
-  args: { url: string; wallet: PageWallet; init?: { method?: string; headers?: Record<string, string>; body?: string } },
+  args: { url: string; wallet: PageWallet; init?: { method?: string; headers?: Record<string, string>; body?: string }; signIn?: boolean },
 ): Promise<PageOutcome> {
   if (args.wallet.kind === 'wallet-client') await loadViem(page);
-  return page.evaluate(async ({ url, wallet, init }) => {
+  return page.evaluate(async ({ url, wallet, init, signIn }) => {
     type Globals = {
       x402: typeof import('../../src/browser/index.js');
       viemAccounts: typeof import('viem/accounts');
@@ -188,7 +202,11 @@ export async function payInPage(
       const [address] = await g.viem.createWalletClient({ transport: g.viem.custom(g.ethereum) }).requestAddresses();
       signer = g.viem.createWalletClient({ account: address!, transport: g.viem.custom(g.ethereum) });
     }
-    const paidFetch = x402.wrapFetch(fetch, signer, { budget: { perRequest: '0.05', daily: '0.50' } });
+    const signIns: { granted: boolean; status?: number }[] = [];
+    const paidFetch = x402.wrapFetch(fetch, signer, {
+      budget: { perRequest: '0.05', daily: '0.50' },
+      ...(signIn ? { signIn: x402.signInWithX(), on: { signIn: (e) => signIns.push({ granted: e.granted, ...(e.status === undefined ? {} : { status: e.status }) }) } } : {}),
+    });
     const report = async () => (await paidFetch.budget.report()).map((record) => record.status);
     try {
       const response = await paidFetch(url, init);
@@ -207,6 +225,7 @@ export async function payInPage(
         payment: payment ? (JSON.parse(JSON.stringify(payment)) as never) : null,
         readable: { paymentResponse: response.headers.has('PAYMENT-RESPONSE'), xPaymentResponse: response.headers.has('X-PAYMENT-RESPONSE') },
         report: await report(),
+        signIns,
       };
     } catch (error) {
       const e = error as { name?: string; message?: string; code?: string; reason?: string; moneyMoved?: string };

@@ -29,7 +29,19 @@ export interface SignInServer {
  * - `GET /article`: 0.01 USDC; a wallet that paid for it once is let in by a sign-in;
  * - `GET /members`: nothing to pay (`accepts: []`); any signed-in wallet is let in.
  */
-export async function startSignInServer(args: { facilitatorUrl: string; usdc: Address; payTo: Address }): Promise<SignInServer> {
+export async function startSignInServer(args: {
+  facilitatorUrl: string;
+  usdc: Address;
+  payTo: Address;
+  /** The public origin sign-ins are bound to, when the server is reached through another (a proxy). Default: its own. */
+  origin?: string;
+  /**
+   * For pages on other origins: `'payment-headers'` allows and exposes the x402 payment headers
+   * only (a sign-in's preflight is refused); `'sign-in-too'` allows `SIGN-IN-WITH-X` as well.
+   * Default: no CORS headers (as the official servers ship).
+   */
+  cors?: 'payment-headers' | 'sign-in-too';
+}): Promise<SignInServer> {
   const app = express();
   // The extension binds sign-ins to the public origin, known once the port is.
   const server = await listenOnLoopback(app);
@@ -37,7 +49,19 @@ export async function startSignInServer(args: { facilitatorUrl: string; usdc: Ad
   let paid = 0;
   const resourceServer = new x402ResourceServer(new HTTPFacilitatorClient({ url: args.facilitatorUrl }));
   resourceServer.register(LOCAL_NETWORK_V2, new ExactEvmScheme());
-  resourceServer.registerExtension(createSIWxResourceServerExtension({ storage: new InMemorySIWxStorage(), origin: server.url, onEvent: (e) => events.push(e) }));
+  resourceServer.registerExtension(createSIWxResourceServerExtension({ storage: new InMemorySIWxStorage(), origin: args.origin ?? server.url, onEvent: (e) => events.push(e) }));
+  if (args.cors) {
+    const allowHeaders = `Content-Type, PAYMENT-SIGNATURE${args.cors === 'sign-in-too' ? ', SIGN-IN-WITH-X' : ''}`;
+    app.use((req, res, next) => {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Expose-Headers', 'PAYMENT-REQUIRED, PAYMENT-RESPONSE');
+      if (req.method !== 'OPTIONS') return next();
+      res.setHeader('Access-Control-Allow-Methods', 'GET, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', allowHeaders);
+      res.setHeader('Access-Control-Max-Age', '0');
+      res.status(204).end();
+    });
+  }
   const routes: RoutesConfig = {
     'GET /article': {
       accepts: { scheme: 'exact', network: LOCAL_NETWORK_V2, payTo: args.payTo, price: { amount: ARTICLE_PRICE.toString(), asset: args.usdc, extra: { name: 'USDC', version: '2' } } },

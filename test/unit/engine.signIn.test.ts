@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { createWalletClient, custom } from 'viem';
-import { parseSIWxHeader, validateSIWxMessage, verifySIWxSignature } from '@x402/extensions/sign-in-with-x';
+import { parseSIWxHeader } from '@x402/extensions/sign-in-with-x';
 import {
   getPayment,
   InvalidChallengeError,
@@ -14,73 +14,15 @@ import {
   type WalletInput,
   type WrapFetchOptions,
 } from '../../src/index.js';
-import { challengeV2, recordRequest, useMswServer, type SeenRequest } from '../support/msw.js';
-import { decodeHeader, paymentRequiredV2, requirementV2, settlementHeader, testAccount } from '../support/challenges.js';
+import { useMswServer } from '../support/msw.js';
+import { testAccount } from '../support/challenges.js';
+import { signInServer } from '../support/signInMsw.js';
 import { countingSigner, fakeProvider } from '../support/signers.js';
 import { rejectionOf } from '../support/secrets.js';
 
 const server = useMswServer();
 const ORIGIN = 'https://api.example.com';
 const URL_ = `${ORIGIN}/report`;
-
-interface SignInAttempt {
-  readonly valid: boolean;
-  readonly reason?: string;
-  readonly payload?: ReturnType<typeof parseSIWxHeader>;
-}
-
-/**
- * A paid API that takes sign-ins the way the official server extension does: it offers
- * `sign-in-with-x` in every 402 (a fresh nonce and issuedAt), checks a `SIGN-IN-WITH-X` header
- * with the official `@x402/extensions` parser, validator and verifier, and lets in an address
- * that paid before (or anyone signed in, on an auth-only route).
- */
-function signInServer(args: { url?: string; authOnly?: boolean; info?: Record<string, unknown>; chains?: unknown[] } = {}) {
-  const url = args.url ?? URL_;
-  const paidBy = new Set<string>();
-  const seen: SeenRequest[] = [];
-  const signIns: SignInAttempt[] = [];
-  const challenge = () => {
-    const info = {
-      domain: new URL(url).host,
-      uri: url,
-      version: '1',
-      nonce: crypto.randomUUID().replaceAll('-', ''),
-      issuedAt: new Date().toISOString(),
-      statement: 'Sign in to read what you bought',
-      resources: [url],
-      ...args.info,
-    };
-    const chains = args.chains ?? [{ chainId: 'eip155:84532', type: 'eip191' }];
-    return challengeV2(paymentRequiredV2(args.authOnly ? [] : [requirementV2()], { extensions: { 'sign-in-with-x': { info, supportedChains: chains, schema: {} } } }));
-  };
-  const handler = http.all(url, async ({ request }) => {
-    const record = await recordRequest(request);
-    seen.push(record);
-    const header = request.headers.get('sign-in-with-x');
-    if (header) {
-      try {
-        const payload = parseSIWxHeader(header);
-        const valid = await validateSIWxMessage(payload, new URL(new URL(url).origin));
-        const verified = valid.isValid ? await verifySIWxSignature(payload) : valid;
-        signIns.push({ valid: verified.isValid, payload, ...(verified.isValid ? {} : { reason: verified.invalidReason }) });
-        if (verified.isValid && (args.authOnly || paidBy.has(verified.payer.toLowerCase()))) return HttpResponse.json({ signedInAs: verified.payer });
-      } catch (error) {
-        signIns.push({ valid: false, reason: String(error) });
-      }
-    }
-    if (record.paid) {
-      const from = decodeHeader(record.headers['payment-signature']!).payload.authorization.from as string;
-      paidBy.add(from.toLowerCase());
-      return HttpResponse.json(
-        { paidBy: from },
-        { headers: { 'PAYMENT-RESPONSE': settlementHeader({ success: true, transaction: `0x${'ab'.repeat(32)}`, network: 'eip155:84532', payer: from }) } },
-      );
-    }
-    return challenge();
-  });
-  return { handler, seen, signIns, payments: () => seen.filter((s) => s.paid) };
-}
 
 function client(options: WrapFetchOptions = {}, wallet: WalletInput = testAccount) {
   const events: SignInEvent[] = [];
