@@ -71,6 +71,7 @@ export {
 export { startFacilitatorV1, type StartFacilitatorV1Options } from './facilitatorV1.js';
 export { startServerV2, type PaidServer, type StartPaidServerOptions } from './serverV2.js';
 export { startServerV1 } from './serverV1.js';
+export { ARTICLE_PRICE, startSignInServer, type SignInServer } from './serverSignIn.js';
 export { DESCRIPTIONS, PRICES, type RequestLogEntry } from './routes.js';
 
 /**

@@ -14,13 +14,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { LOCAL_CHAIN_ID, startLocalStack, type LocalPayer, type LocalStack } from '../../examples/local-stack/index.js';
+import { ARTICLE_PRICE, LOCAL_CHAIN_ID, startLocalStack, startSignInServer, type LocalPayer, type LocalStack, type SignInServer } from '../../examples/local-stack/index.js';
 import { describeWithChromium, launchChromium } from '../support/browser.js';
 import { injectWallet, payInPage, type InjectedWallet, type PageOutcome, type PageWallet } from '../support/browserPay.js';
 import { openTestPage, startBrowserServer, type BrowserServer } from '../support/browserServer.js';
 import { proxyRoutes } from '../support/httpProxy.js';
 import { loopbackOnly } from '../support/loopbackOnly.js';
-import { ARTICLE_PRICE, startSignInServer, type SignInServer } from '../support/signInServer.js';
 
 const refusedConnections = loopbackOnly();
 

@@ -8,10 +8,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { PRICES, startLocalStack, type LocalStack } from '../../examples/local-stack/index.js';
+import { ARTICLE_PRICE, PRICES, startLocalStack, startSignInServer, type LocalStack, type SignInServer } from '../../examples/local-stack/index.js';
 import { CANARY_KEY, canaryAccount } from '../support/signers.js';
 import { expectKeysNeverPrinted, removeDirs, runCli, tempDir } from './cliRunner.js';
-import { ARTICLE_PRICE, startSignInServer, type SignInServer } from '../support/signInServer.js';
 
 const TIMEOUT = 90_000;
 const unfundedKey = generatePrivateKey();

@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { getPayment, signInWithX, wrapFetch, type SignInEvent } from '../../src/index.js';
-import { testUsdcAbi, type LocalPayer } from '../../examples/local-stack/index.js';
+import { ARTICLE_PRICE as PRICE, startSignInServer, testUsdcAbi, type LocalPayer, type SignInServer } from '../../examples/local-stack/index.js';
 import { useLocalStack } from '../support/localStack.js';
-import { ARTICLE_PRICE as PRICE, startSignInServer, type SignInServer } from '../support/signInServer.js';
 
 const TIMEOUT = 90_000;
 const stack = useLocalStack(TIMEOUT);

@@ -1,7 +1,7 @@
 /**
  * The self-contained examples run and check themselves (they import the built package, so
  * `npm run build` first, as `npm test` does): the offline testing-kit example, and the
- * reconciliation example on its own local chain.
+ * reconciliation and sign-in examples on their own local chains.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -28,5 +28,13 @@ describe('examples', { timeout: 150_000 }, () => {
     const out = await example('reconcile.ts');
     expect(out).toContain('reconcile() now: used, pending; used today: 0.02 USD');
     expect(out).toContain('reconcile() after the expiry: expired (given back); used today: 0.01 USD');
+  });
+
+  it('signIn.ts: the article is paid once on chain, then read by signing in, and the members page lets the wallet in', async () => {
+    const out = await example('signIn.ts');
+    expect(out).toContain('GET /article: 200, paid 0.01 USDC (settled)');
+    expect(out.match(/GET \/article: 200, nothing paid/g)).toHaveLength(2);
+    expect(out).toContain('GET /members: 200, nothing paid, {"members":true}');
+    expect(out).toContain('On chain the payer spent 0.01 USDC for 4 calls');
   });
 });

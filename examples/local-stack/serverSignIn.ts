@@ -4,10 +4,10 @@ import { HTTPFacilitatorClient, x402HTTPResourceServer, x402ResourceServer, type
 import { ExactEvmScheme } from '@x402/evm/exact/server';
 import { paymentMiddlewareFromHTTPServer } from '@x402/express';
 import { createSIWxResourceServerExtension, declareSIWxExtension, InMemorySIWxStorage, type SIWxHookEvent } from '@x402/extensions/sign-in-with-x';
-import { LOCAL_NETWORK_V2 } from '../../examples/local-stack/index.js';
-import { listenOnLoopback } from '../../examples/local-stack/http.js';
+import { LOCAL_NETWORK_V2 } from './anvil.js';
+import { listenOnLoopback } from './http.js';
 
-/** The price of `GET /article` on a {@link startSignInServer} server: 0.01 USDC. */
+/** The price of `GET /article` on a {@link startSignInServer} server: 0.01 USDC (atomic units). */
 export const ARTICLE_PRICE = 10_000n;
 
 /** A running {@link startSignInServer} server. */
@@ -18,16 +18,22 @@ export interface SignInServer {
   readonly events: SIWxHookEvent[];
   /** How many requests arrived with a `PAYMENT-SIGNATURE` header. */
   paidRequests(): number;
+  /** Stops the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Starts an official x402 v2 server (`@x402/express` over `@x402/core`, the `@x402/evm` exact
- * scheme, settling through the given local facilitator) with the OFFICIAL sign-in-with-x
- * extension of `@x402/extensions` (`createSIWxResourceServerExtension`, in-memory storage):
+ * Starts an official x402 v2 server on 127.0.0.1 (`@x402/express` over `@x402/core`, the
+ * `@x402/evm` exact scheme, settling through the given local facilitator) with the OFFICIAL
+ * sign-in-with-x extension of `@x402/extensions` (`createSIWxResourceServerExtension`,
+ * in-memory storage), for the `signIn` option:
  *
  * - `GET /article`: 0.01 USDC; a wallet that paid for it once is let in by a sign-in;
  * - `GET /members`: nothing to pay (`accepts: []`); any signed-in wallet is let in.
+ *
+ * @param args - The stack's v2 facilitator URL, token and payee; optionally the public origin
+ *   sign-ins are bound to (behind a proxy) and CORS for pages on other origins.
+ * @returns The running server.
  */
 export async function startSignInServer(args: {
   facilitatorUrl: string;
