@@ -131,6 +131,17 @@ describe('signIn: sign in instead of paying again (x402 sign-in-with-x)', () => 
     expect(c.events).toEqual([]);
   });
 
+  it('a host budget.hosts admits (exactly, or by a glob) gets the sign-in', async () => {
+    for (const allow of ['api.example.com', '*.example.com']) {
+      const s = signInServer({ paidBy: [testAccount.address] });
+      server.use(s.handler);
+      const c = client({ signIn: signInWithX(), budget: { hosts: { allow: [allow] } } });
+      expect(await (await c.paidFetch(URL_)).json(), allow).toEqual({ signedInAs: testAccount.address });
+      expect(s.payments()).toHaveLength(0);
+      expect(c.events.map((e) => e.granted)).toEqual([true]);
+    }
+  });
+
   it('a host budget.hosts does not admit gets no sign-in (the payment is refused as ever)', async () => {
     const s = signInServer();
     server.use(s.handler);
