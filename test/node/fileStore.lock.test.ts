@@ -106,7 +106,8 @@ describe('fileStore lock', () => {
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`worker exited ${code}: ${err}`))));
+        // 'close' (all output read), not 'exit' (output may still be in the pipe).
+        child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`worker exited ${code}: ${err}`))));
       });
     const outcomes = await Promise.all([run(), run(), run(), run()]);
     expect(outcomes.flatMap((o) => o.errors)).toEqual([]);

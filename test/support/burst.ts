@@ -55,7 +55,9 @@ function child(spec: object): Promise<BurstOutcome> {
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     proc.on('error', reject);
-    proc.on('exit', (code) => {
+    // 'close', not 'exit': on 'exit' the child's stdout may not have been read to its end yet, and
+    // a loaded machine then loses the outcome line of a worker that did everything right.
+    proc.on('close', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
       if (code !== 0 || !line.startsWith('{')) reject(new Error(`burst worker exited ${code}: ${err.slice(-2000)}`));
       else resolve(JSON.parse(line) as BurstOutcome);

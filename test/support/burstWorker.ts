@@ -95,6 +95,6 @@ export async function burst(spec: BurstSpec): Promise<BurstOutcome> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const outcome = await burst(JSON.parse(process.argv[2] ?? '{}') as BurstSpec);
-  process.stdout.write(`${JSON.stringify(outcome)}\n`);
-  process.exit(0);
+  // Exit only once the line is handed to the pipe (keep-alive sockets would hold the process open).
+  process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
 }
