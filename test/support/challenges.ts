@@ -8,6 +8,15 @@ export const testAccount = privateKeyToAccount(TEST_KEY);
 export const BASE_SEPOLIA_USDC = '0x036CbD53842c5426634e7929541eC2318f3dCF7e';
 export const BASE_USDC = '0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913';
 export const PAY_TO = '0x209693Bc6afc0C5328bA36FaF03C514EF312287C';
+/** A non-USD test token on Base Sepolia, as a caller declares it in `options.assets` (add limits). */
+export const DECLARED_TOKEN = Object.freeze({
+  network: 'eip155:84532',
+  address: '0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238',
+  decimals: 18,
+  name: 'Test Token',
+  version: '1',
+  symbol: 'TT',
+});
 
 /** A v2 requirement on Base Sepolia USDC; override any field. */
 export function requirementV2(overrides: Record<string, unknown> = {}): Record<string, unknown> {

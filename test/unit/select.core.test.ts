@@ -9,21 +9,11 @@ import { selectQuote, type PolicyRefusal, type Quote, type SelectContext } from 
 import { interpretChallenge } from '../../src/protocol/read.js';
 import { encodeBase64Json } from '../../src/protocol/codec.js';
 import { assetKey, KNOWN_ASSETS, type AssetInfo } from '../../src/protocol/assets.js';
-import { BASE_SEPOLIA_USDC, BASE_USDC, paymentRequiredV1, paymentRequiredV2, requirementV1, requirementV2, testAccount } from '../support/challenges.js';
+import { BASE_SEPOLIA_USDC, BASE_USDC, DECLARED_TOKEN, paymentRequiredV1, paymentRequiredV2, requirementV1, requirementV2, testAccount } from '../support/challenges.js';
 
 const URL_ = 'https://api.example.com/premium-data';
-const TOKEN = '0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238';
-const TOKEN_INFO: AssetInfo = Object.freeze({
-  network: 'eip155:84532',
-  address: TOKEN,
-  decimals: 18,
-  name: 'Test Token',
-  version: '1',
-  symbol: 'TT',
-  usdPegged: false,
-  transfer: 'eip3009',
-  builtIn: false,
-});
+const TOKEN = DECLARED_TOKEN.address;
+const TOKEN_INFO: AssetInfo = Object.freeze({ ...DECLARED_TOKEN, usdPegged: false, transfer: 'eip3009', builtIn: false });
 const ASSETS: ReadonlyMap<string, AssetInfo> = new Map([...KNOWN_ASSETS, [assetKey(TOKEN_INFO.network, TOKEN), TOKEN_INFO]]);
 
 const usdc = (amount: string, o: Record<string, unknown> = {}) => requirementV2({ amount, ...o });

@@ -7,6 +7,7 @@ import {
   BASE_SEPOLIA_USDC,
   BASE_USDC,
   decodeHeader,
+  DECLARED_TOKEN,
   PAY_TO,
   paymentRequiredV1,
   paymentRequiredV2,
@@ -24,15 +25,8 @@ const baseUsdc = (amount: string, overrides: Record<string, unknown> = {}) =>
   requirementV2({ network: 'eip155:8453', asset: BASE_USDC, amount, extra: { name: 'USD Coin', version: '2' }, ...overrides });
 const sepoliaUsdc = (amount: string, overrides: Record<string, unknown> = {}) => requirementV2({ amount, ...overrides });
 
-const TOKEN = '0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238';
-const declaredToken = {
-  network: 'eip155:84532',
-  address: TOKEN,
-  decimals: 18,
-  name: 'Test Token',
-  version: '1',
-  symbol: 'TT',
-};
+const declaredToken = DECLARED_TOKEN;
+const TOKEN = DECLARED_TOKEN.address;
 const tokenOption = (amount: string, extra: Record<string, unknown> = { name: 'Test Token', version: '1' }) =>
   requirementV2({ asset: TOKEN, amount, extra });
 
