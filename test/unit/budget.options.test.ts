@@ -242,3 +242,26 @@ describe('limits of declared non-USD tokens, in whole tokens', () => {
     rejectsAsset({ ...token, usdPegged: true }, 'assets[0].perRequest', /is not for a usdPegged token/);
   });
 });
+
+describe('forms that are accepted, and what a refusal shows', () => {
+  const upper = (address: string) => `0x${address.slice(2).toUpperCase()}`;
+
+  it('payee and asset addresses in upper case, or with a wrong checksum, name the same address (compared in lower case)', () => {
+    const wrongChecksum = PAYEE.replace('a', 'A');
+    expect(resolveBudget({ payees: { allow: [upper(PAYEE), wrongChecksum] } }).payees.allow).toEqual([PAYEE.toLowerCase(), PAYEE.toLowerCase()]);
+    expect(resolveBudget({ assets: { deny: [upper(TOKEN), `eip155:84532/${upper(TOKEN)}`] } }).assets.deny).toEqual([TOKEN.toLowerCase(), `eip155:84532/${TOKEN.toLowerCase()}`]);
+  });
+
+  it('the value shown: a number as written, a function as "a function", a nested missing value as undefined', () => {
+    rejects({ perHost: { 'api.example.com': { daily: 7 } } }, 'budget.perHost["api.example.com"].daily', /got 7\.$/);
+    rejects({ approve: 'yes' }, 'budget.approve', /got "yes"\.$/);
+    rejects({ hosts: { allow: [() => 'x'] } }, 'budget.hosts.allow[0]', /got a function\.$/);
+    rejects({ maxPayments: { perMinute: undefined, perDay: -1 } }, 'budget.maxPayments.perDay', /got -1\.$/);
+  });
+
+  it('a host entry that is not a bare host name is refused with the name shown', () => {
+    for (const value of ['', '*.', 'api.example.com:443', 'https://api.example.com', 'api.example.com/x', 'a b.com']) {
+      rejects({ hosts: { allow: [value] } }, 'budget.hosts.allow[0]', new RegExp(`must be (a bare host name|a host name).*got ${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\.$`));
+    }
+  });
+});
