@@ -191,3 +191,37 @@ describe('without Node Buffer (the browser path: TextEncoder, btoa, atob)', () =
     }
   });
 });
+
+describe('edges of strict decoding', () => {
+  it('the size bound admits a value of exactly maxBytes, whatever its padding', () => {
+    for (const pad of ['', 'x', 'xx']) {
+      const value = { p: pad };
+      const size = Buffer.byteLength(JSON.stringify(value));
+      const encoded = encodeBase64Json(value);
+      expect(decodeBase64Json(encoded, size)).toEqual({ ok: true, value });
+      expect(decodeBase64Json(encoded, size - 3)).toMatchObject({ ok: false, failure: 'size', message: `decodes to more than ${size - 3} bytes` });
+    }
+  });
+
+  it('the whole value must be base64, not only its start or its end', () => {
+    const valid = encodeBase64Json({ a: 1 });
+    expect(valid.length % 4).toBe(0);
+    expect(decodeBase64Json(`....${valid}`, 1 << 20)).toMatchObject({ ok: false, failure: 'base64', message: 'not standard padded base64 (RFC 4648 §4)' });
+    expect(decodeBase64Json(`${valid}....`, 1 << 20)).toMatchObject({ ok: false, failure: 'base64' });
+  });
+
+  it('refusals say why: not JSON, ambiguous JSON, refused JSON, each with the parser’s reason (at most 100 characters)', () => {
+    const at = (text: string) => parseJsonBytes(new TextEncoder().encode(text));
+    expect(at('{"a":')).toEqual({ ok: false, failure: 'json', message: 'not valid JSON (unexpected end at position 5)' });
+    expect(at('{"a":1,"a":2}')).toEqual({ ok: false, failure: 'duplicate', message: 'ambiguous JSON (duplicate key "a" at $)' });
+    expect(at('{"__proto__":1}')).toEqual({ ok: false, failure: 'forbidden_key', message: 'refused JSON (key "__proto__" at $)' });
+    const deep = at(`${'{"abcdefghij":'.repeat(40)}1${'}'.repeat(40)}`);
+    expect(deep).toMatchObject({ ok: false, failure: 'depth' });
+    expect((deep as { message: string }).message).toMatch(/^refused JSON \(nesting deeper than 32 at \$\.abcdefghij/);
+    expect((deep as { message: string }).message.length).toBe('refused JSON ()'.length + 100);
+  });
+
+  it('a UTF-8 byte order mark before the JSON is dropped, as a UTF-8 decoder does', () => {
+    expect(parseJsonBytes(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"a":1}')]))).toEqual({ ok: true, value: { a: 1 } });
+  });
+});

@@ -242,3 +242,29 @@ describe('deepEqual', () => {
     expect(deepEqual('a', 'a')).toBe(true);
   });
 });
+
+describe('amounts', () => {
+  it('one over uint256 is refused at its field, saying so', () => {
+    const error = refusal(header(paymentRequiredV2([requirementV2({ amount: (2n ** 256n).toString() })])), EMPTY);
+    expect(error.reason).toBe('malformed');
+    expect(error.issues).toEqual([{ path: 'accepts.0.amount', message: 'larger than uint256' }]);
+    const v1 = refusal(null, json(paymentRequiredV1([requirementV1({ maxAmountRequired: (2n ** 256n).toString() })])));
+    expect(v1.issues).toEqual([{ path: 'accepts.0.maxAmountRequired', message: 'larger than uint256' }]);
+  });
+
+  it('the largest uint256 is read', () => {
+    expect(read(header(paymentRequiredV2([requirementV2({ amount: (2n ** 256n - 1n).toString() })])), EMPTY).options[0]!.amount).toBe(2n ** 256n - 1n);
+  });
+
+  it("extra null or absent reads as no extra; an extra object is the requirement's own, frozen", () => {
+    const [withNull] = read(header(paymentRequiredV2([requirementV2({ amount: '31', extra: null })])), EMPTY).options;
+    expect(withNull!.extra).toBeUndefined();
+    const [absent] = read(header(paymentRequiredV2([requirementV2({ amount: '32', extra: undefined })])), EMPTY).options;
+    expect(absent!.extra).toBeUndefined();
+    const [own] = read(header(paymentRequiredV2([requirementV2({ amount: '33', extra: { name: 'USDC', version: '2', nested: { a: 1 } } })])), EMPTY).options;
+    expect(own!.extra).toEqual({ name: 'USDC', version: '2', nested: { a: 1 } });
+    expect(own!.extra).toBe(own!.wire['extra']);
+    expect(Object.isFrozen(own!.extra)).toBe(true);
+    expect(Object.isFrozen(own!.extra!['nested'])).toBe(true);
+  });
+});
