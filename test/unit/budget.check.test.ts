@@ -73,9 +73,8 @@ describe('per-request caps and their texts', () => {
   });
 
   it('a token priced in neither USD nor declared limits is refused (no cap means nothing may be paid)', () => {
-    const { resolved, store } = setUp({ assets: [{ ...DECLARED_TOKEN, perRequest: '5' }] });
+    const { resolved, store, quote } = setUp({ assets: [{ ...DECLARED_TOKEN, perRequest: '5' }] });
     const withoutLimits = new Budget(resolved.budget, new Map(), store);
-    const { quote } = setUp({ assets: [{ ...DECLARED_TOKEN, perRequest: '5' }] });
     expect(withoutLimits.check(quote(token(tt(0.01))), URL_)).toMatchObject({
       code: 'budget_exceeded',
       message: '0.01 TT is over the perRequest limit of 0 TT (no cap declared)',

@@ -194,6 +194,7 @@ describe('the cache of challenges already read', () => {
   it('the same input gives the same frozen challenge; other limits read it anew', () => {
     const body = json(paymentRequiredV1([requirementV1({ maxAmountRequired: '4242' })]));
     const first = read(null, body);
+    expect(Object.isFrozen(first)).toBe(true);
     expect(read(null, body)).toBe(first);
     expect(read(null, body, { ...LIMITS, versions: [1] })).not.toBe(first);
     expect(read(null, body, { ...LIMITS, maxHeaderBytes: 100 })).not.toBe(first);
