@@ -46,7 +46,6 @@ export function oldestCounted(window: CounterWindow, nowSeconds: number): number
 
 /** Oldest bucket index kept at `nowSeconds`: those counted, and those a clock stepping back by the grace would count again. */
 export function oldestKept(window: CounterWindow, nowSeconds: number): number {
-  if (window.kind === 'total') return 0;
   return oldestCounted(window, nowSeconds - CLOCK_JUMP_GRACE_SECONDS);
 }
 
@@ -65,8 +64,7 @@ export function counterValue(state: CounterState, key: string, window: CounterWi
   const oldest = oldestCounted(window, nowSeconds);
   const kept = oldestKept(window, nowSeconds);
   const running = runningSums.get(buckets);
-  const width = bucketSeconds(window);
-  const sum = running && running.width === width ? advance(buckets, running, oldest, kept) : scan(buckets, width, oldest, kept);
+  const sum = running ? advance(buckets, running, oldest, kept) : scan(buckets, oldest, kept);
   if (sum === undefined) return counterValue(state, key, window, nowSeconds);
   if ((runningSums.get(buckets)?.size ?? Object.keys(buckets).length) === 0) delete state[key];
   return sum;
@@ -75,11 +73,10 @@ export function counterValue(state: CounterState, key: string, window: CounterWi
 /**
  * The running sum of one counter object: the sum of its buckets at or above `oldest`, how many
  * buckets it holds, and `kept`, below which it holds none. Valid as long as the object is only
- * changed through this module (the stores never touch counters otherwise).
+ * changed through this module (the stores never touch counters otherwise). It does not depend on
+ * the window: moving it to any other bounds is the same walk.
  */
 interface RunningSum {
-  /** Bucket width of the window it was computed for (a counter key always has one window). */
-  readonly width: number;
   sum: bigint;
   oldest: number;
   kept: number;
@@ -90,7 +87,7 @@ interface RunningSum {
 const runningSums = new WeakMap<Record<string, string>, RunningSum>();
 
 /** Full scan: drops the buckets below `kept`, sums those at or above `oldest`, and starts a running sum. */
-function scan(buckets: Record<string, string>, width: number, oldest: number, kept: number): bigint {
+function scan(buckets: Record<string, string>, oldest: number, kept: number): bigint {
   let sum = 0n;
   let size = 0;
   let canonical = true;
@@ -104,18 +101,19 @@ function scan(buckets: Record<string, string>, width: number, oldest: number, ke
     }
   }
   // Bucket keys written by another hand (e.g. "-0" in a file) are not found by index: no running sum for those.
-  if (canonical) runningSums.set(buckets, { width, sum, oldest, kept, size });
+  if (canonical) runningSums.set(buckets, { sum, oldest, kept, size });
   else runningSums.delete(buckets);
   return sum;
 }
 
 /**
  * Moves a running sum to new bounds, visiting only the buckets between the old and new bounds;
- * undefined (after forgetting the running sum) when that would visit more indices than there
- * are buckets, so that the caller scans instead.
+ * undefined (after forgetting the running sum) when the counted range moved by more than 16
+ * indices beyond the number of buckets held, so that the caller scans instead. The kept bound
+ * moves with the counted one (exactly, or to within one bucket for calendar days).
  */
 function advance(buckets: Record<string, string>, running: RunningSum, oldest: number, kept: number): bigint | undefined {
-  if (Math.abs(oldest - running.oldest) > running.size + 16 || (kept > running.kept && kept - running.kept > running.size + 16)) {
+  if (Math.abs(oldest - running.oldest) > running.size + 16) {
     runningSums.delete(buckets);
     return undefined;
   }
@@ -167,14 +165,12 @@ export function checkAndAdd(
     const buckets = (state[check.key] ??= {});
     const current = buckets[bucket];
     buckets[bucket] = (BigInt(current ?? '0') + check.amount).toString();
+    // The check above moved this counter's running sum (if it has one) to `nowSeconds`, so the
+    // current bucket lies in its counted range.
     const running = runningSums.get(buckets);
     if (running) {
-      // A bucket below the dropped range (a clock set back by more than the grace) breaks the running sum: rescan later.
-      if (bucket < running.kept) runningSums.delete(buckets);
-      else {
-        if (current === undefined) running.size++;
-        if (bucket >= running.oldest) running.sum += check.amount;
-      }
+      if (current === undefined) running.size++;
+      running.sum += check.amount;
     }
     adds.push({ key: check.key, bucket, amount: check.amount.toString() });
   }
@@ -191,9 +187,9 @@ export function subtract(state: CounterState, adds: readonly BucketAdd[]): void 
     if (next > 0n) buckets[add.bucket] = next.toString();
     else delete buckets[add.bucket];
     const running = runningSums.get(buckets);
-    if (running) {
-      if (add.bucket >= running.oldest) running.sum -= BigInt(current) - (next > 0n ? next : 0n);
-      if (next <= 0n) running.size--;
-    }
+    if (!running) continue;
+    // What left the bucket: the amount, or all it held (a bucket never goes below zero).
+    if (add.bucket >= running.oldest) running.sum -= BigInt(current) - BigInt(buckets[add.bucket] ?? 0);
+    if (buckets[add.bucket] === undefined) running.size--;
   }
 }
