@@ -65,9 +65,10 @@ export function parseAccepts<T>(
   return issues.length > 0 ? { ok: false, issues } : { ok: true, options: Object.freeze(options) };
 }
 
-/** The requirement's own `extra` object when the schema accepted one; undefined for null or absent. */
+/**
+ * The requirement's own `extra` object, frozen, when the schema accepted one; undefined for null or
+ * absent. The schema accepts nothing else there, so a validated object means the entry holds one.
+ */
 function rawExtra(entry: unknown, validated: OptionFields['extra']): Readonly<Record<string, unknown>> | undefined {
-  if (validated === undefined || validated === null) return undefined;
-  const extra = (entry as Record<string, unknown>)['extra'];
-  return typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? deepFreeze(extra as Record<string, unknown>) : undefined;
+  return validated ? deepFreeze((entry as { extra: Record<string, unknown> }).extra) : undefined;
 }

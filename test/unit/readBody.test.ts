@@ -1,6 +1,7 @@
 /**
  * The bounded body reader on its own: the byte bound at its edge (declared and streamed), a
- * declared length that is not a plain number, a chunk that is not bytes, and no body at all.
+ * declared length that is not a plain number, a chunk that is not bytes, no body at all, the
+ * time limit (and no limit), and the stream handed back unlocked whatever the outcome.
  */
 import { describe, expect, it } from 'vitest';
 import { readBody } from '../../src/protocol/readBody.js';
@@ -48,5 +49,34 @@ describe('readBody', () => {
 
   it('no body is an empty one', async () => {
     expect(await readBody(null, 10)).toEqual({ ok: true, bytes: new Uint8Array(0) });
+  });
+
+  it('without a time limit a slow body is waited for; with one, a body that has not ended in time is cancelled', async () => {
+    const slow = () =>
+      new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          controller.enqueue(bytes(3));
+          controller.close();
+        },
+      });
+    const waited = await readBody(slow(), 10);
+    expect(waited.ok && waited.bytes.byteLength).toBe(3);
+    const body = slow();
+    expect(await readBody(body, 10, null, 5)).toEqual({ ok: false, why: 'timeout' });
+    expect(body.locked).toBe(false);
+  });
+
+  it('hands the stream back unlocked whatever the outcome: read whole, oversize, broken', async () => {
+    for (const [chunks, expected] of [
+      [[bytes(4)], true],
+      [[bytes(11)], 'oversize'],
+      [['text'], 'broken'],
+    ] as const) {
+      const body = stream([...chunks]);
+      const read = await readBody(body, 10);
+      expect(read.ok ? true : read.why).toBe(expected);
+      expect(body.locked, `after ${String(expected)}`).toBe(false);
+    }
   });
 });
