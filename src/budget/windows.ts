@@ -164,7 +164,7 @@ export function checkAndAdd(
     const bucket = bucketIndex(check.window, nowSeconds);
     const buckets = (state[check.key] ??= {});
     const current = buckets[bucket];
-    buckets[bucket] = (BigInt(current ?? '0') + check.amount).toString();
+    buckets[bucket] = (BigInt(current ?? 0) + check.amount).toString();
     // The check above moved this counter's running sum (if it has one) to `nowSeconds`, so the
     // current bucket lies in its counted range.
     const running = runningSums.get(buckets);
