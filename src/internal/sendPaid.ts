@@ -98,8 +98,11 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   });
 }
 
-/** Connection errors that happen before any byte of the request leaves (Node/undici codes). */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+/**
+ * Errors that happen before any byte of the request leaves: connection errors (Node/undici
+ * codes), and `request_blocked`, thrown by `guardAddresses` before it lets a request go.
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL', 'request_blocked']);
 
 function provablyNotSent(error: unknown): boolean {
   for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {

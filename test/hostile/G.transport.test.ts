@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getPayment, PaymentRejectedError, wrapFetch } from '../../src/index.js';
+import { guardAddresses, RequestBlockedError } from '../../src/node/index.js';
 import { PAY_TO } from '../support/challenges.js';
-import { API, expectOneSignature, recordingSigner, useHostile } from './harness.js';
+import { API, expectOneSignature, recordingSigner, snapshot, useHostile } from './harness.js';
 import { decodePayment, paywall, send402body, send402v2 } from './hostileServer.js';
 import { VERSIONS, challenge, requirement, send402 } from './common.js';
 
@@ -65,6 +66,68 @@ describe('G3 SSRF through 402 metadata', () => {
     const c = h.client();
     expect((await c.paidFetch(h.url('/ssrf'))).status).toBe(200);
     expect(h.canary.seen).toHaveLength(0);
+    expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
+  });
+});
+
+describe('G3 SSRF through redirects, with guardAddresses under wrapFetch', () => {
+  /** The guard's view of DNS: the API is public (it still connects to loopback, like every *.test name). */
+  const publicApi = async (host: string) => (host === API ? ['93.184.216.34'] : ['127.0.0.1']);
+  const targets: Array<[string, () => string]> = [
+    ['127.0.0.1:C (the canary)', () => h.canary.url('127.0.0.1', '/collect')],
+    ['169.254.169.254 (cloud metadata)', () => 'http://169.254.169.254/latest/meta-data/iam/'],
+    ['[::1]:C', () => h.canary.url('[::1]', '/collect')],
+    ['a name that resolves to loopback', () => h.canary.url('internal.hostile.test', '/collect')],
+  ];
+  for (const version of VERSIONS) {
+    for (const [name, target] of targets) {
+      it(`${version}: the unpaid request is redirected to ${name}, which would answer 402 → REFUSE(request_blocked), C hit 0 times`, async () => {
+        h.canary.route('*', '/collect', (_q, res) => send402(version, res, challenge(version)));
+        h.server.route(API, '/moved', (_q, res) => void res.writeHead(302, { location: target() }).end());
+        const c = h.client({}, recordingSigner(), guardAddresses(fetch, { lookup: publicApi }));
+        const e = await h.expectRefused(c, () => c.paidFetch(h.url('/moved')), { code: 'request_blocked' });
+        expect(e).toBeInstanceOf(RequestBlockedError);
+        expect(e.reason).toBe('private_address');
+        expect(h.canary.seen.filter((s) => s.path === '/collect')).toHaveLength(0);
+      });
+    }
+  }
+
+  it('control: without the guard, the same redirect reaches C (what the guard prevents)', async () => {
+    h.canary.route('*', '/collect', (_q, res) => void res.writeHead(200).end('internal'));
+    h.server.route(API, '/moved', (_q, res) => void res.writeHead(302, { location: h.canary.url('127.0.0.1', '/collect') }).end());
+    const c = h.client();
+    expect(await (await c.paidFetch(h.url('/moved'))).text()).toBe('internal');
+    expect(h.canary.seen).toHaveLength(1);
+  });
+
+  it("scope 'all', DNS rebinding between the 402 and the paid send: the signed payment is never sent, its reservation is released", async () => {
+    let lookups = 0;
+    // Public while the 402 is fetched, loopback when the payment would go out.
+    const rebinding = async () => (lookups++ === 0 ? ['93.184.216.34'] : ['127.0.0.1']);
+    h.server.route(API, '/rebind', paywall((_q, res) => send402('v2', res, challenge('v2'))));
+    const c = h.client({}, recordingSigner(), guardAddresses(fetch, { lookup: rebinding, scope: 'all' }));
+    const before = await snapshot(c);
+    const error = await c.paidFetch(h.url('/rebind')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestBlockedError);
+    expect((error as RequestBlockedError).moneyMoved).toBe('no');
+    expect((error as RequestBlockedError).hop).toBe(0);
+    expect(c.signer.calls).toBe(1);
+    expect(h.server.paymentHeaders()).toHaveLength(0);
+    expect(h.server.seen).toHaveLength(1);
+    const after = await snapshot(c);
+    expect(after.remaining).toEqual(before.remaining);
+    expect(after.report.map((r) => r.status)).toEqual(['released']);
+    expect(c.events.payment).toHaveLength(0);
+  });
+
+  it('control: with the guard, a public API that redirects within itself and answers 402 is paid once', async () => {
+    h.server.route(API, '/old', (_q, res) => void res.writeHead(301, { location: '/new' }).end());
+    h.server.route(API, '/new', paywall((_q, res) => send402('v2', res, challenge('v2'))));
+    const c = h.client({}, recordingSigner(), guardAddresses(fetch, { lookup: publicApi }));
+    const res = await c.paidFetch(h.url('/old'));
+    expect(res.status).toBe(200);
+    expect(getPayment(res)?.status).toBe('settled');
     expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
   });
 });

@@ -54,8 +54,8 @@ export interface Hostile {
   readonly canary: HostileServer;
   /** `http://api.hostile.test:<port><path>` (or another virtual host). */
   url(path: string, host?: string): string;
-  /** A wrapped fetch over plain HTTP on loopback (the suite opts in with allowInsecureHttp). */
-  client(options?: WrapFetchOptions, signer?: RecordingSigner): Client;
+  /** A wrapped fetch over plain HTTP on loopback (the suite opts in with allowInsecureHttp); `fetchImpl` defaults to the global fetch. */
+  client(options?: WrapFetchOptions, signer?: RecordingSigner, fetchImpl?: typeof fetch): Client;
   /** Asserts REFUSE(code) around `run`; returns the error. */
   expectRefused(c: Client, run: () => Promise<unknown>, expected: Expected): Promise<X402Error & Record<string, any>>;
   /** Unhandled rejections and uncaught exceptions seen so far. */
@@ -122,9 +122,9 @@ export function useHostile(): Hostile {
       return canary!;
     },
     url: (path, host = API) => server!.url(host, path),
-    client(options = {}, signer = recordingSigner()) {
+    client(options = {}, signer = recordingSigner(), fetchImpl = fetch) {
       const events: Client['events'] = { payment: [], denied: [], error: [], resend: [] };
-      const paidFetch = wrapFetch(fetch, signer, {
+      const paidFetch = wrapFetch(fetchImpl, signer, {
         allowInsecureHttp: true,
         store: memoryStore(),
         ...options,

@@ -23,7 +23,7 @@ const nodeOnly = subpaths.filter((s) => repoPkg.exports[s].browser === null);
 /** Names each entry must export (the rest is compared with the repo's own build). */
 const MAIN_NAMES: Record<string, string[]> = {
   '.': ['wrapFetch', 'getPayment', 'memoryStore', 'isX402Error', 'X402Error', 'BudgetExceededError', 'PaymentRejectedError'],
-  './node': ['wrapFetch', 'getPayment'],
+  './node': ['wrapFetch', 'getPayment', 'fileStore', 'guardAddresses', 'RequestBlockedError'],
   './browser': ['wrapFetch', 'getPayment', 'browserStore'],
   './ky': ['withPayment', 'paymentHooks'],
   './redis': ['redisStore'],

@@ -234,10 +234,14 @@ describe('docs/errors.md', () => {
   it('has a table row and a section for every code an error of the SDK carries', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
     const docs = readFileSync(join(root, 'docs/errors.md'), 'utf8');
-    const codes = new Set(
-      readdirSync(join(root, 'src/errors')).flatMap((file) => [...readFileSync(join(root, 'src/errors', file), 'utf8').matchAll(/code: '([a-z_]+)'/g)].map((m) => m[1]!)),
-    );
-    expect(codes.size).toBeGreaterThanOrEqual(16);
+    // The neutral errors, and the X402Errors of the platform entries (src/node/*Error.ts).
+    const files = [
+      ...readdirSync(join(root, 'src/errors')).map((file) => join(root, 'src/errors', file)),
+      ...readdirSync(join(root, 'src/node')).filter((file) => file.endsWith('Error.ts')).map((file) => join(root, 'src/node', file)),
+    ];
+    const codes = new Set(files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/code: '([a-z_]+)'/g)].map((m) => m[1]!)));
+    expect(codes.size).toBeGreaterThanOrEqual(17);
+    expect(codes).toContain('request_blocked');
     for (const code of codes) {
       expect(docs, code).toContain(`\n## ${code}\n`);
       expect(docs, code).toMatch(new RegExp(`^\\| \`${code}\` \\|`, 'm'));
