@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { wrapFetch } from '../fetch.js';
+import { guardAddresses } from '../node/guardAddresses.js';
 import { getPayment } from '../receipt.js';
 import { signInWithX } from '../signInWithX.js';
 import { fileStore } from '../node/fileStore.js';
@@ -58,7 +59,8 @@ export async function fetchCommand(args: readonly string[], io: Io): Promise<num
     }
   }
 
-  const paidFetch = wrapFetch(io.fetch, account, {
+  // Like the agents it serves, the command follows redirects only to public addresses (THREATS G3).
+  const paidFetch = wrapFetch(guardAddresses(io.fetch), account, {
     budget,
     store: fileStore(ledger),
     on: {

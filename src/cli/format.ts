@@ -42,6 +42,8 @@ const CLI_HINTS: Readonly<Record<string, string>> = {
   no_acceptable_option:
     '`x402-autopay quote <url>` lists every option and why it was refused; --network widens the allowed networks; a payer that holds less than the price (with --rpc) needs funds first.',
   insecure_transport: 'Use the https:// URL of the API (plain http is only paid on loopback hosts).',
+  request_blocked:
+    'The command never follows a redirect into a non-public address (or more than 5). Do not retry; if the address is yours, fetch its URL directly.',
   budget_unavailable: 'Check the ledger file (--ledger); docs/budget.md says how to recover a corrupt ledger.',
   settlement_unknown:
     'Do not pay again yet. After the time above, `x402-autopay reconcile --rpc <node URL>` asks the chain: it gives the amount back to the budget if the authorization expired unused, and records it settled if it was used.',

@@ -44,6 +44,9 @@ Fetches <url> like curl. When the server answers 402 Payment Required (x402 v1 o
 cheapest acceptable option within the budget, recorded in the ledger, and sends the request once
 more with the payment. The body goes to stdout (or to -o <file>); what was paid goes to stderr.
 Any HTTP answer other than an unpaid 402 exits 0, as curl does without --fail.
+Redirects are followed (at most 5), but only to public addresses: a redirect to loopback, a
+private network or link-local (cloud metadata) is refused (request_blocked, exit 3), unless it
+stays on the URL given when that one is itself local (localhost, 127.0.0.1).
 
 ${REQUEST_HELP}
   -o, --output <file>         write the body to <file> instead of stdout

@@ -3,6 +3,7 @@ import { resolveOptions } from '../options.js';
 import { inspectChallenge, type ChallengeInspection } from '../inspectChallenge.js';
 import { Budget, type RemainingLimit } from '../budget/budget.js';
 import { fileStore } from '../node/fileStore.js';
+import { guardAddresses } from '../node/guardAddresses.js';
 import { formatUnits, parseDecimal, USD_DECIMALS } from '../internal/amount.js';
 import { BUDGET_FLAGS, REQUEST_FLAGS, budgetFromFlags, parseCommandArgs, stringFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
 import { EXIT, exitCodeOf } from './exitCodes.js';
@@ -50,10 +51,10 @@ export async function quoteCommand(args: readonly string[], io: Io): Promise<num
 
   let response: Response;
   try {
-    response = await io.fetch(url, init);
+    response = await guardAddresses(io.fetch)(url, init);
   } catch (error) {
     io.err(errorText(error));
-    return EXIT.error;
+    return exitCodeOf(error);
   }
   if (response.status !== 402) {
     await response.body?.cancel().catch(() => undefined);

@@ -19,6 +19,10 @@ let home: string;
 let env: Record<string, string>;
 let server: Server;
 let base: string;
+/** A second local server: a redirect must never reach it. */
+let canary: Server;
+let canaryPort = 0;
+let canaryHits = 0;
 /** Payment headers the server received (to prove none is ever printed). */
 const paymentHeaders: string[] = [];
 
@@ -29,6 +33,15 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === '/free') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('free body\n');
+      return;
+    }
+    if (req.url === '/elsewhere') {
+      // Another loopback origin: a local service the command must not be redirected into.
+      res.writeHead(302, { location: `http://localhost:${canaryPort}/collect` }).end();
+      return;
+    }
+    if (req.url === '/around') {
+      res.writeHead(302, { location: '/free' }).end();
       return;
     }
     if (req.url === '/echo') {
@@ -48,12 +61,20 @@ beforeAll(async () => {
     }
     res.writeHead(402, { 'content-type': 'application/json' }).end(JSON.stringify(paymentRequiredV1()));
   });
+  canary = createServer((_req, res) => {
+    canaryHits++;
+    res.writeHead(402, { 'content-type': 'application/json' }).end(JSON.stringify(paymentRequiredV1()));
+  });
+  await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
+  const canaryAddress = canary.address();
+  canaryPort = typeof canaryAddress === 'object' && canaryAddress ? canaryAddress.port : 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 });
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
+  await new Promise((resolve) => canary?.close(resolve));
   await removeDirs(dirs);
 });
 
@@ -209,6 +230,22 @@ describe('x402-autopay (built CLI): key file, free routes, unknown outcome', () 
     const json = await runCli(['spend', '--json', '--ledger', join(dir, 'sub', 'ledger.json')], { HOME: home });
     expect(JSON.parse(json.stdout)).toMatchObject({ groups: [], records: [], total: { payments: 0, usd: '0.00' } });
     expect(existsSync(join(dir, 'sub'))).toBe(false);
+  });
+
+  it('a redirect into another local address is refused (exit 3, request_blocked) by fetch and quote; one that stays on the URL given is followed', async () => {
+    for (const command of ['fetch', 'quote']) {
+      const run = await runCli([command, `${base}/elsewhere`], env);
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('error request_blocked: Blocked redirect 1: localhost:');
+      expect(run.stderr).toContain('(loopback)');
+      expect(run.stderr).toContain('Money moved: no');
+      expect(run.stderr).toContain('What to do: The command never follows a redirect into a non-public address');
+    }
+    expect(canaryHits).toBe(0);
+    const around = await runCli(['fetch', `${base}/around`], env);
+    expect(around.code, around.stderr).toBe(0);
+    expect(around.stdout).toBe('free body\n');
   });
 
   it('an unreachable server is an error (exit 1) that paid nothing', async () => {
