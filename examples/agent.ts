@@ -8,6 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { privateKeyToAccount } from 'viem/accounts';
 import { wrapFetch, getPayment, isX402Error, type WrapFetchOptions } from 'x402-autopay';
+import { guardAddresses } from 'x402-autopay/node';
 import type { Hex } from 'viem';
 
 /** One line of the agent's report. */
@@ -28,7 +29,9 @@ export async function runAgent(args: {
   log?: (line: string) => void;
 }): Promise<AgentResult[]> {
   const log = args.log ?? console.log;
-  const paidFetch = wrapFetch(fetch, privateKeyToAccount(args.key), args.options);
+  // An agent fetches URLs it was given: redirects may not lead it into the local network
+  // (loopback, private ranges, cloud metadata). The demo's local API is the URL asked for, so it is allowed.
+  const paidFetch = wrapFetch(guardAddresses(fetch), privateKeyToAccount(args.key), args.options);
   const results: AgentResult[] = [];
   for (const { url, init } of args.requests) {
     try {
