@@ -46,7 +46,7 @@ more with the payment. The body goes to stdout (or to -o <file>); what was paid 
 Any HTTP answer other than an unpaid 402 exits 0, as curl does without --fail.
 Redirects are followed (at most 5), but only to public addresses: a redirect to loopback, a
 private network or link-local (cloud metadata) is refused (request_blocked, exit 3), unless it
-stays on the URL given when that one is itself local (localhost, 127.0.0.1).
+stays on the origin of the URL given and that URL's host is an IP address or localhost.
 
 ${REQUEST_HELP}
   -o, --output <file>         write the body to <file> instead of stdout

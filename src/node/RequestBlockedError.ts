@@ -40,7 +40,7 @@ export class RequestBlockedError extends X402Error {
 
   constructor(args: { reason: RequestBlockedReason; host: string; hop: number; address?: string; range?: AddressRange; maxRedirects?: number }) {
     const where = args.hop === 0 ? 'the URL requested' : `redirect ${args.hop}`;
-    const address = args.address === undefined ? undefined : `${args.address} (${args.range ?? 'not_an_address'})`;
+    const address = args.address === undefined ? undefined : `${args.address} (${args.range})`;
     const message =
       args.reason === 'private_address'
         ? `Blocked ${where}: ${args.host} is a non-public address (${address}).`

@@ -10,7 +10,7 @@
  *
  * Ranges from the IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890 and updates).
  *
- * @param address - an IPv4 address in dotted-decimal form, or an IPv6 address (brackets allowed).
+ * @param address - an IPv4 address in dotted-decimal form, or an IPv6 address (no brackets).
  * @returns the range's name, or `undefined` when the address is public.
  *
  * @example
@@ -22,10 +22,9 @@
  * ```
  */
 export function addressRange(address: string): AddressRange | undefined {
-  const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
-  const v4 = parseIpv4(bare);
+  const v4 = parseIpv4(address);
   if (v4 !== undefined) return ipv4Range(v4);
-  const v6 = parseIpv6(bare);
+  const v6 = parseIpv6(address);
   if (v6 !== undefined) return ipv6Range(v6);
   return 'not_an_address';
 }
@@ -88,9 +87,8 @@ function parseIpv4(text: string): number | undefined {
 
 /** An IPv6 address as eight 16-bit groups; `::` and a dotted IPv4 tail allowed; a zone (`%eth0`) ignored. */
 function parseIpv6(text: string): number[] | undefined {
-  const address = text.split('%')[0]!;
-  if (!/^[0-9a-fA-F:.]+$/.test(address)) return undefined;
-  const halves = address.split('::');
+  // Every part is checked below: hex groups of 1–4 digits, or a dotted IPv4 address at the end.
+  const halves = text.split('%')[0]!.split('::');
   if (halves.length > 2) return undefined;
   const groups = (half: string): number[] | undefined => {
     if (half === '') return [];
@@ -110,11 +108,10 @@ function parseIpv6(text: string): number[] | undefined {
     return out;
   };
   const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  if (head === undefined || tail === undefined) return undefined;
+  if (halves.length === 1) return head?.length === 8 ? head : undefined;
+  const tail = groups(halves[1]!);
   // A dotted IPv4 part may only end the address.
-  if (halves.length === 2 && halves[0]!.includes('.')) return undefined;
-  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  if (head === undefined || tail === undefined || halves[0]!.includes('.')) return undefined;
   const missing = 8 - head.length - tail.length;
   if (missing < 1) return undefined;
   return [...head, ...new Array<number>(missing).fill(0), ...tail];
@@ -124,10 +121,10 @@ function ipv6Range(g: number[]): AddressRange | undefined {
   const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
   const embedded = (hi: number, lo: number) => ipv4Range(((hi << 16) | lo) >>> 0);
   const zeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
-  if (zeroUpTo(8)) return 'unspecified';
   if (zeroUpTo(7) && g7 === 1) return 'loopback';
   if (zeroUpTo(5) && g5 === 0xffff) return embedded(g6, g7); // IPv4-mapped
-  if (zeroUpTo(6)) return embedded(g6, g7) ?? 'reserved'; // IPv4-compatible (deprecated)
+  // IPv4-compatible (deprecated), and `::` itself, which carries 0.0.0.0: unspecified.
+  if (zeroUpTo(6)) return embedded(g6, g7) ?? 'reserved';
   if (g0 === 0x64 && g1 === 0xff9b && (g2 | g3 | g4 | g5) === 0) return embedded(g6, g7); // NAT64
   if (g0 === 0x2002) return embedded(g1, g2) ?? 'tunnel'; // 6to4: named by the IPv4 address it carries, else a tunnel
   if (g0 === 0x2001 && g1 === 0) return 'tunnel'; // Teredo

@@ -9,7 +9,8 @@ export interface GuardAddressesOptions {
   /**
    * Which requests must reach public addresses.
    * - `'redirects'` (default): every redirect hop. The URL you asked for is yours to choose, and
-   *   so are redirects that stay on it when it is a local one (`localhost`, `127.0.0.1:3000`).
+   *   so are redirects that stay on its origin when its host is an IP address or `localhost`
+   *   (`http://127.0.0.1:3000/login` → `/home`): they reach the address you chose.
    * - `'all'`: the URL asked for as well; for agents that take URLs from text they do not trust.
    */
   readonly scope?: 'redirects' | 'all';
@@ -90,7 +91,7 @@ export function guardAddresses(fetchImpl: typeof fetch, options: GuardAddressesO
     if (mode !== 'follow') return fetchImpl(input, init);
 
     // A body given as a Request's may be needed again by a 307 or 308: keep a copy until then.
-    let spare = request && request.body !== null && (init?.body === undefined || init.body === null) ? request.clone() : undefined;
+    const spare = request?.body ? request.clone() : undefined;
     let spareBytes: ArrayBuffer | undefined;
     const bodyAgain = async (): Promise<BodyInit | undefined> => {
       if (init?.body !== undefined && init.body !== null) {
@@ -100,53 +101,48 @@ export function guardAddresses(fetchImpl: typeof fetch, options: GuardAddressesO
       if (spare) spareBytes ??= await spare.arrayBuffer();
       return spareBytes;
     };
-    const local = isLocalHost(bareHost(first.hostname));
+    const fixed = namesItsAddress(bareHost(first.hostname));
     let hop: Hop = {
       url: first,
       method: (init?.method ?? request?.method ?? 'GET').toUpperCase(),
       headers: new Headers(init?.headers ?? request?.headers),
       withBody: true,
     };
-    try {
-      let response = await fetchImpl(input, { ...init, redirect: 'manual' });
-      for (let count = 1; ; count++) {
-        if (response.type === 'opaqueredirect') {
-          throw new TypeError('fetch failed', { cause: new Error('the fetch given to guardAddresses hides redirects (opaqueredirect), so they cannot be checked') });
-        }
-        const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
-        if (location === null) {
-          if (count > 1) Object.defineProperty(response, 'redirected', { value: true, configurable: true });
-          return response;
-        }
-        await response.body?.cancel().catch(() => undefined);
-        let target: URL;
-        try {
-          target = new URL(location, hop.url);
-        } catch (cause) {
-          throw new TypeError('fetch failed', { cause });
-        }
-        if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-          throw new RequestBlockedError({ reason: 'unsupported_scheme', host: target.protocol, hop: count });
-        }
-        if (count > maxRedirects) throw new RequestBlockedError({ reason: 'too_many_redirects', host: target.host, hop: count, maxRedirects });
-        hop = redirectRequest(hop, response.status, target);
-        signal?.throwIfAborted();
-        // A local origin may send the caller around itself; anywhere else must be public.
-        if (!(local && scope === 'redirects' && target.origin === first.origin)) await check(target, count);
-        const body = hop.withBody ? await bodyAgain() : undefined;
-        response = await fetchImpl(target.href, {
-          ...requestFields(request),
-          ...init,
-          method: hop.method,
-          headers: hop.headers,
-          body: body ?? null,
-          redirect: 'manual',
-          ...(signal ? { signal } : {}),
-        });
+    let response = await fetchImpl(input, { ...init, redirect: 'manual' });
+    for (let count = 1; ; count++) {
+      if (response.type === 'opaqueredirect') {
+        throw new TypeError('fetch failed', { cause: new Error('the fetch given to guardAddresses hides redirects (opaqueredirect), so they cannot be checked') });
       }
-    } finally {
-      spare?.body?.cancel().catch(() => undefined);
-      spare = undefined;
+      const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
+      if (location === null) {
+        if (count > 1) Object.defineProperty(response, 'redirected', { value: true });
+        return response;
+      }
+      await response.body?.cancel().catch(() => undefined);
+      let target: URL;
+      try {
+        target = new URL(location, hop.url);
+      } catch (cause) {
+        throw new TypeError('fetch failed', { cause });
+      }
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+        throw new RequestBlockedError({ reason: 'unsupported_scheme', host: target.protocol, hop: count });
+      }
+      if (count > maxRedirects) throw new RequestBlockedError({ reason: 'too_many_redirects', host: target.host, hop: count, maxRedirects });
+      hop = redirectRequest(hop, response.status, target);
+      signal?.throwIfAborted();
+      // Redirects that stay on an origin whose host names its address reach the address the caller
+      // chose (with scope 'all', one it allowed); anywhere else is resolved and must be public.
+      if (!(fixed && target.origin === first.origin)) await check(target, count);
+      const body = hop.withBody ? await bodyAgain() : undefined;
+      response = await fetchImpl(target.href, {
+        ...init,
+        method: hop.method,
+        headers: hop.headers,
+        body: body ?? null,
+        redirect: 'manual',
+        ...(signal ? { signal } : {}),
+      });
     }
   };
 }
@@ -177,7 +173,7 @@ function allowedHost(entry: unknown): string {
     const literal = isIP(entry) === 6 ? `[${entry}]` : entry;
     try {
       const url = new URL(`http://${literal}`);
-      if (url.host === url.hostname && !/:\d*$/.test(literal.replace(/^\[.*\]/, ''))) return bareHost(url.hostname);
+      if (!/:\d*$/.test(literal)) return bareHost(url.hostname);
     } catch {
       // falls through to the error below
     }
@@ -188,14 +184,13 @@ function allowedHost(entry: unknown): string {
 /** A URL host as compared: lower case, without IPv6 brackets or a trailing dot. */
 function bareHost(hostname: string): string {
   const host = hostname.toLowerCase();
-  const unbracketed = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const unbracketed = host.startsWith('[') ? host.slice(1, -1) : host;
   return unbracketed.endsWith('.') ? unbracketed.slice(0, -1) : unbracketed;
 }
 
-/** A host that names this machine or a non-public address by itself, without asking DNS. */
-function isLocalHost(host: string): boolean {
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  return isIP(host) !== 0 && addressRange(host) !== undefined;
+/** A host whose address is fixed without asking DNS: an IP address, or this machine (`localhost`, `*.localhost`). */
+function namesItsAddress(host: string): boolean {
+  return isIP(host) !== 0 || host === 'localhost' || host.endsWith('.localhost');
 }
 
 async function resolve(lookup: (hostname: string) => Promise<readonly string[]>, host: string): Promise<readonly string[]> {
@@ -215,19 +210,14 @@ async function resolve(lookup: (hostname: string) => Promise<readonly string[]>,
 /** Every address the system resolver gives for `hostname` (read at call time, so a test may stand in for it). */
 function systemLookup(hostname: string): Promise<readonly string[]> {
   return new Promise((resolve, reject) => {
-    dns.lookup(hostname, { all: true, verbatim: true }, (error, addresses) => {
+    dns.lookup(hostname, { all: true }, (error, addresses) => {
       if (error) reject(error);
       else resolve(addresses.map((a) => a.address));
     });
   });
 }
 
+/** A body fetch reads once: a web stream or an async iterable (Node's fetch takes both). */
 function isStream(body: BodyInit): boolean {
-  return (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) || (typeof body === 'object' && body !== null && Symbol.asyncIterator in body);
-}
-
-/** The fields of a `Request` input that a later hop keeps (the method, headers and body are the hop's own). */
-function requestFields(request: Request | undefined): RequestInit {
-  if (!request) return {};
-  return { credentials: request.credentials, cache: request.cache, referrer: request.referrer, referrerPolicy: request.referrerPolicy, keepalive: request.keepalive };
+  return body instanceof ReadableStream || (typeof body === 'object' && Symbol.asyncIterator in body);
 }

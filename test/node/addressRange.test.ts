@@ -44,7 +44,6 @@ describe('IPv6', () => {
   const cases: Array<[string, string | undefined]> = [
     ['::', 'unspecified'],
     ['::1', 'loopback'],
-    ['[::1]', 'loopback'],
     ['0:0:0:0:0:0:0:1', 'loopback'],
     ['::2', 'unspecified'], // IPv4-compatible 0.0.0.2: "this network"
     ['::ffff:127.0.0.1', 'loopback'],
@@ -59,6 +58,11 @@ describe('IPv6', () => {
     ['64:ff9b::7f00:1', 'loopback'],
     ['64:ff9b::808:808', undefined], // NAT64 of 8.8.8.8
     ['64:ff9b:1::1', 'reserved'], // local-use NAT64
+    ['64:ff9b:1::808:808', 'reserved'], // local-use NAT64 carrying a public address: still not public
+    ['64:1::808:808', 'reserved'], // not NAT64 (second group), outside 2000::/3
+    ['2600:ff9b::7f00:1', undefined], // a public address whose second group happens to be ff9b
+    ['2a00:db8::1', undefined], // second group db8, but not 2001:db8::/32
+    ['2a00:2::1', undefined], // second group 2, but not 2001:2::/48
     ['2002:7f00:1::', 'loopback'], // 6to4 of 127.0.0.1
     ['2002:c0a8:101::1', 'private'], // 6to4 of 192.168.1.1
     ['2002:808:808::1', 'tunnel'],
@@ -100,7 +104,7 @@ describe('text that is not an IP address is not_an_address (refused, never publi
   const junk = [
     '', 'localhost', 'example.com', '127.1', '0x7f.0.0.1', '127.0.0.01', '256.0.0.1', '1.2.3', '1.2.3.4.5', '1.2.3.-4',
     ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::1', '::1.2.3', '1.2.3.4::', '::ffff:1.2.3.4:5',
-    '1:2:3:4:5:6:7::8', ' ::1', '[::1',
+    '1:2:3:4:5:6:7::8', ' ::1', '[::1', '[::1]', '::1 ', '1.2.3.4%eth0', ':1', '1:', ':', '::ffff:1.2.3.4.5', '1.2.3.4::1',
   ];
   for (const text of junk) {
     it(JSON.stringify(text), () => expect(addressRange(text)).toBe('not_an_address'));

@@ -4,6 +4,7 @@
  * a "public" API can redirect to loopback literals, link-local metadata or names that resolve
  * into private ranges, and the canary origin C proves that a blocked hop is never sent.
  */
+import dns from 'node:dns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { guardAddresses, isX402Error, RequestBlockedError, type GuardAddressesOptions } from '../../src/node/index.js';
 import { installTestDns, startHostileServer, type HostileServer } from '../hostile/hostileServer.js';
@@ -90,7 +91,9 @@ describe('redirects to non-public addresses are never sent', () => {
       expect(e.reason).toBe('private_address');
       expect(e.hop).toBe(1);
       expect(e.address).toBe(`${address} (${range})`);
-      expect(e.message).toContain(`${address} (${range})`);
+      expect(e.shortMessage).toBe(`Blocked redirect 1: ${e.host} is a non-public address (${address} (${range})).`);
+      expect(e.details).toEqual({ reason: 'private_address', host: e.host, hop: '1', address: `${address} (${range})` });
+      expect(e.hint).toMatch(/^If this host is yours and meant to be reached, list it in guardAddresses\(\{ allow: \[\.\.\.\] \}\); otherwise the server tried to reach your network \(SSRF\): do not retry\.$/);
       expect(e.message).toContain('Money moved: no');
       expect(canary.seen).toHaveLength(0);
       expect(server.seen.map((s) => s.path)).toEqual(['/start']);
@@ -194,7 +197,7 @@ describe("scope: 'all' holds the URL asked for to public addresses too", () => {
     };
     const e = await blocked(guardAddresses(counting, { lookup, scope: 'all' })(canary.url('127.0.0.1', '/collect')));
     expect(e.hop).toBe(0);
-    expect(e.message).toContain('the URL requested');
+    expect(e.shortMessage).toBe(`Blocked the URL requested: 127.0.0.1:${canary.port} is a non-public address (127.0.0.1 (loopback)).`);
     expect(calls).toBe(0);
     expect(canary.seen).toHaveLength(0);
   });
@@ -247,8 +250,10 @@ describe('redirects are followed the way fetch follows them', () => {
       await (await guarded()(url('api.guard.test', '/keep'), { method: 'POST', body: 'one' })).text();
       await (await guarded()(url('api.guard.test', '/keep'), { method: 'POST', body: new TextEncoder().encode('two') })).text();
       await (await guarded()(new Request(url('api.guard.test', '/keep'), { method: 'POST', body: 'three' }))).text();
-      expect(server.seen.filter((s) => s.path === '/kept').map((s) => s.method)).toEqual(['POST', 'POST', 'POST']);
-      expect(bodies).toEqual(['one', 'two', 'three']);
+      // `body: null` in init leaves the Request's body in place (Fetch standard), here too.
+      await (await guarded()(new Request(url('api.guard.test', '/keep'), { method: 'POST', body: 'four' }), { body: null })).text();
+      expect(server.seen.filter((s) => s.path === '/kept').map((s) => s.method)).toEqual(['POST', 'POST', 'POST', 'POST']);
+      expect(bodies).toEqual(['one', 'two', 'three', 'four']);
     });
   }
 
@@ -263,7 +268,8 @@ describe('redirects are followed the way fetch follows them', () => {
     });
     const error = await guarded()(url('api.guard.test', '/stream'), { method: 'POST', body, duplex: 'half' } as RequestInit).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
-    expect(String((error as TypeError).cause)).toContain('stream');
+    expect((error as TypeError).message).toBe('fetch failed');
+    expect(String((error as TypeError).cause)).toBe('Error: a 307/308 redirect needs the request body again, but it was a stream and has been sent');
     expect(server.seen.map((s) => s.path)).toEqual(['/stream']);
   });
 
@@ -285,6 +291,9 @@ describe('redirects are followed the way fetch follows them', () => {
     const e = await blocked(guarded()(url('api.guard.test', '/r0')));
     expect(e.reason).toBe('too_many_redirects');
     expect(e.hop).toBe(6);
+    expect(e.address).toBeUndefined();
+    expect(e.shortMessage).toBe(`Blocked redirect 6 to api.guard.test:${server.port}: more than 5 redirects.`);
+    expect(e.hint).toBe('Call the final URL directly, or raise guardAddresses({ maxRedirects }) if the chain is expected.');
     expect(server.seen.map((s) => s.path)).toEqual(['/r0', '/r1', '/r2', '/r3', '/r4', '/r5']);
     server.reset();
     for (let i = 0; i < 6; i++) server.route('api.guard.test', `/r${i}`, redirect(302, `/r${i + 1}`));
@@ -299,6 +308,8 @@ describe('redirects are followed the way fetch follows them', () => {
     const e = await blocked(guarded()(url('api.guard.test', '/file')));
     expect(e.reason).toBe('unsupported_scheme');
     expect(e.host).toBe('file:');
+    expect(e.shortMessage).toBe('Blocked redirect 1: it leads to the scheme file:, not http: or https:.');
+    expect(e.hint).toBe('Do not follow it; ask the API for an http(s) URL.');
   });
 
   it("redirect: 'manual' returns the 3xx untouched; 'error' is fetch's (TypeError); a 3xx without Location is the answer", async () => {
@@ -345,6 +356,170 @@ describe('options are checked once, with a TypeError naming the option', () => {
     });
   }
   it('null options → TypeError', () => {
-    expect(() => guardAddresses(fetch, null as unknown as GuardAddressesOptions)).toThrow(TypeError);
+    expect(() => guardAddresses(fetch, null as unknown as GuardAddressesOptions)).toThrow(new TypeError('guardAddresses: options must be an object'));
+    expect(() => guardAddresses(fetch, 5 as unknown as GuardAddressesOptions)).toThrow(new TypeError('guardAddresses: options must be an object'));
+  });
+
+  it('the message quotes a bad allow entry; the limits of maxRedirects are accepted', () => {
+    expect(() => guardAddresses(fetch, { allow: ['*.internal'] })).toThrow('options.allow holds "*.internal"; expected a host name or IP address, without port, path or wildcard');
+    const long = `${'a'.repeat(200)}/path`;
+    expect(() => guardAddresses(fetch, { allow: [long] })).toThrow(`options.allow holds ${JSON.stringify(long).slice(0, 80)};`);
+    expect(() => guardAddresses(fetch, { maxRedirects: 20 })).not.toThrow();
+    expect(() => guardAddresses(fetch, { maxRedirects: 0 })).not.toThrow();
+    expect(() => guardAddresses(fetch, { allow: ['localhost', '[::1]', '::1', '10.0.0.7', 'Intranet.Example.'] })).not.toThrow();
+  });
+});
+
+describe('edges of following', () => {
+  const seenAt = (path: string) => server.seen.find((s) => s.path === path)!;
+
+  it('a public name that redirects to itself is resolved again (scope redirects): rebinding to loopback is refused', async () => {
+    // The guard does not resolve the URL asked for (scope redirects); by the redirect, the name points home.
+    const rebound = async (host: string) => (host === 'api.guard.test' ? ['127.0.0.1'] : lookup(host));
+    server.route('api.guard.test', '/a', redirect(302, '/b'));
+    server.route('api.guard.test', '/b', ok('internal'));
+    const e = await blocked(guardAddresses(fetch, { lookup: rebound })(url('api.guard.test', '/a')));
+    expect(e.hop).toBe(1);
+    expect(server.seen.map((s) => s.path)).toEqual(['/a']);
+  });
+
+  it('303 to a HEAD stays a HEAD (no body to cancel); 303 to a GET keeps its content-type', async () => {
+    server.route('api.guard.test', '/h', redirect(303, '/h2'));
+    server.route('api.guard.test', '/h2', ok('h2'));
+    server.route('api.guard.test', '/g', redirect(303, '/g2'));
+    server.route('api.guard.test', '/g2', ok('g2'));
+    expect((await guarded()(url('api.guard.test', '/h'), { method: 'HEAD' })).status).toBe(200);
+    expect(seenAt('/h2').method).toBe('HEAD');
+    await (await guarded()(url('api.guard.test', '/g'), { headers: { 'content-type': 'text/plain' } })).text();
+    expect(seenAt('/g2').method).toBe('GET');
+    expect(seenAt('/g2').headers['content-type']).toBe('text/plain');
+  });
+
+  it("a Request's signal is kept on every hop: aborted between hops, the next one is not sent", async () => {
+    const controller = new AbortController();
+    server.route('api.guard.test', '/r1', redirect(302, url('other.guard.test', '/r2')));
+    server.route('other.guard.test', '/r2', ok('r2'));
+    // Aborted while the second hop is being checked: after the first answer, before the second send.
+    const aborting = async (host: string) => {
+      controller.abort(new Error('stop'));
+      return lookup(host);
+    };
+    const call = guardAddresses(fetch, { lookup: aborting })(new Request(url('api.guard.test', '/r1'), { signal: controller.signal }));
+    await expect(call).rejects.toThrow('stop');
+    expect(server.seen.map((s) => s.path)).toEqual(['/r1']);
+  });
+
+  it('the default lookup: a name the system cannot resolve stops the hop (its error is the cause)', async () => {
+    const original = dns.lookup;
+    (dns as { lookup: unknown }).lookup = (hostname: string, options: unknown, callback: (...args: unknown[]) => void) => {
+      if (hostname === 'gone.example') return void process.nextTick(callback, Object.assign(new Error('getaddrinfo ENOTFOUND gone.example'), { code: 'ENOTFOUND' }));
+      return (original as (...args: unknown[]) => unknown)(hostname, options, callback);
+    };
+    try {
+      server.route('api.guard.test', '/gone', redirect(302, 'http://gone.example/'));
+      const error = await guardAddresses(fetch)(url('api.guard.test', '/gone')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect(((error as TypeError).cause as { code?: string; message?: string })).toMatchObject({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND gone.example' });
+    } finally {
+      (dns as { lookup: unknown }).lookup = original;
+    }
+  });
+
+  it('an async-iterable body cannot be sent again either (307 → TypeError)', async () => {
+    server.route('api.guard.test', '/it', redirect(307, '/it2'));
+    async function* chunks() {
+      yield new TextEncoder().encode('chunk');
+    }
+    const error = await guarded()(url('api.guard.test', '/it'), { method: 'POST', body: chunks(), duplex: 'half' } as unknown as RequestInit).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(String((error as TypeError).cause)).toContain('it was a stream');
+    expect(server.seen.map((s) => s.path)).toEqual(['/it']);
+  });
+
+  it('a Location that is not a URL fails like fetch (TypeError); an https: target is let through to fetch', async () => {
+    server.route('api.guard.test', '/bad', redirect(302, 'http://[not-an-address/'));
+    const error = await guarded()(url('api.guard.test', '/bad')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toBe('fetch failed');
+    expect((error as TypeError).cause).toBeInstanceOf(TypeError); // the URL parser's
+    // The server speaks plain HTTP, so the TLS handshake fails: fetch's error, not the guard's.
+    server.route('api.guard.test', '/tls', redirect(302, url('other.guard.test', '/x').replace('http:', 'https:')));
+    const tls = await guarded()(url('api.guard.test', '/tls')).catch((e: unknown) => e);
+    expect(tls).toBeInstanceOf(TypeError);
+    expect(tls).not.toBeInstanceOf(RequestBlockedError);
+    expect(lookups).toEqual(['other.guard.test']);
+  });
+
+  it('a lookup that fails or finds nothing stops the hop; its error is the cause', async () => {
+    server.route('api.guard.test', '/a', redirect(302, url('other.guard.test', '/b')));
+    const failure = Object.assign(new Error('resolver down'), { code: 'EAI_AGAIN' });
+    const failing = await guardAddresses(fetch, { lookup: () => Promise.reject(failure) })(url('api.guard.test', '/a')).catch((e: unknown) => e);
+    expect(failing).toBeInstanceOf(TypeError);
+    expect((failing as TypeError).message).toBe('fetch failed');
+    expect((failing as TypeError).cause).toBe(failure);
+    const empty = await guardAddresses(fetch, { lookup: async () => [] })(url('api.guard.test', '/a')).catch((e: unknown) => e);
+    expect(empty).toBeInstanceOf(TypeError);
+    expect((empty as TypeError).message).toBe('fetch failed');
+    expect(((empty as TypeError).cause as { code?: string; message?: string })).toMatchObject({ code: 'ENOTFOUND', message: `other.guard.test has no address` });
+    expect(server.seen.map((s) => s.path)).toEqual(['/a', '/a']);
+  });
+});
+
+describe('local origins and the fetch underneath (a recording fetch: no network)', () => {
+  /** A fetch that answers from a table and records what it was asked. */
+  function tableFetch(answers: Record<string, () => Response>) {
+    const calls: string[] = [];
+    const impl = (async (input: RequestInfo | URL) => {
+      const href = input instanceof Request ? input.url : String(input);
+      calls.push(href);
+      const answer = answers[href];
+      if (!answer) throw new TypeError(`no answer for ${href}`);
+      return answer();
+    }) as typeof fetch;
+    return { impl, calls };
+  }
+  const to = (location: string) => () => new Response(null, { status: 302, headers: { location } });
+  const done = () => new Response('done');
+
+  for (const origin of ['http://localhost:3000', 'http://app.localhost:3000', 'http://10.0.0.5', 'http://[fd00::5]:8080']) {
+    it(`${origin} may redirect the caller around itself without a lookup, but not elsewhere`, async () => {
+      const { impl, calls } = tableFetch({ [`${origin}/a`]: to('/b'), [`${origin}/b`]: done, [`${origin}/c`]: to('http://intranet.guard.test/') });
+      const res = await guardAddresses(impl, { lookup })(`${origin}/a`);
+      expect(await res.text()).toBe('done');
+      expect(calls).toEqual([`${origin}/a`, `${origin}/b`]);
+      expect(lookups).toEqual([]);
+      const e = await blocked(guardAddresses(impl, { lookup })(`${origin}/c`));
+      expect(e.address).toBe('10.0.0.5 (private)');
+    });
+  }
+
+  it('an IP literal origin redirecting to itself needs no lookup (the same address); a name redirecting to itself is looked up', async () => {
+    const { impl, calls } = tableFetch({
+      'http://93.184.216.34/a': to('/b'),
+      'http://93.184.216.34/b': done,
+      'http://api.guard.test/a': to('/b'),
+      'http://api.guard.test/b': done,
+    });
+    expect(await (await guardAddresses(impl, { lookup })('http://93.184.216.34/a')).text()).toBe('done');
+    expect(lookups).toEqual([]);
+    expect(await (await guardAddresses(impl, { lookup })('http://api.guard.test/a')).text()).toBe('done');
+    expect(lookups).toEqual(['api.guard.test']);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('a URL that does not parse is handed to fetch as it is (fetch gives its own error)', async () => {
+    const { impl, calls } = tableFetch({});
+    await expect(guardAddresses(impl, { lookup })('/relative/path')).rejects.toThrow('no answer for /relative/path');
+    expect(calls).toEqual(['/relative/path']);
+  });
+
+  it('a fetch that hides redirects (opaqueredirect, as in browsers) cannot be guarded: TypeError, nothing followed', async () => {
+    const opaque = () => Object.defineProperty(new Response(null, { status: 200 }), 'type', { value: 'opaqueredirect' }) as Response;
+    const { impl, calls } = tableFetch({ 'http://api.guard.test/a': opaque });
+    const error = await guardAddresses(impl, { lookup })('http://api.guard.test/a').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toBe('fetch failed');
+    expect(String((error as TypeError).cause)).toBe('Error: the fetch given to guardAddresses hides redirects (opaqueredirect), so they cannot be checked');
+    expect(calls).toHaveLength(1);
   });
 });
