@@ -13,7 +13,8 @@ export type RequestBlockedReason =
 /**
  * A request that {@link guardAddresses} stopped before it was sent: a hop (the URL asked for, or
  * a redirect) that leads to a non-public address, a redirect chain that is too long, or a redirect
- * to a scheme fetch must not follow (THREATS G2, G3). Nothing was sent to the blocked hop; a
+ * to a scheme fetch must not follow (THREATS G2, G3); or a connection that
+ * {@link publicAddressLookup} refused because the name resolved to a non-public address. Nothing was sent to the blocked hop; a
  * payment header never reaches one. When the blocked request was a paid one, its reservation is
  * released (the signature never left the process).
  *
@@ -33,13 +34,16 @@ export class RequestBlockedError extends X402Error {
   readonly reason: RequestBlockedReason;
   /** The host of the hop that was refused, no path or query (they can carry secrets); for `unsupported_scheme`, the scheme. */
   readonly host: string;
-  /** Which hop: 0 is the URL asked for, 1 the first redirect, and so on. */
-  readonly hop: number;
+  /**
+   * Which hop: 0 is the URL asked for, 1 the first redirect, and so on; `undefined` for a
+   * connection refused by {@link publicAddressLookup}, which does not know the request.
+   */
+  readonly hop: number | undefined;
   /** For `private_address`: the address found and its range, e.g. `169.254.169.254 (link_local)`. */
   readonly address: string | undefined;
 
-  constructor(args: { reason: RequestBlockedReason; host: string; hop: number; address?: string; range?: AddressRange; maxRedirects?: number }) {
-    const where = args.hop === 0 ? 'the URL requested' : `redirect ${args.hop}`;
+  constructor(args: { reason: RequestBlockedReason; host: string; hop?: number; address?: string; range?: AddressRange; maxRedirects?: number }) {
+    const where = args.hop === undefined ? 'a connection' : args.hop === 0 ? 'the URL requested' : `redirect ${args.hop}`;
     const address = args.address === undefined ? undefined : `${args.address} (${args.range})`;
     const message =
       args.reason === 'private_address'
@@ -53,7 +57,7 @@ export class RequestBlockedError extends X402Error {
       details: { reason: args.reason, host: args.host, hop: args.hop, address },
       hint:
         args.reason === 'private_address'
-          ? 'If this host is yours and meant to be reached, list it in guardAddresses({ allow: [...] }); otherwise the server tried to reach your network (SSRF): do not retry.'
+          ? 'If this host is yours and meant to be reached, list it in the allow option; otherwise the server tried to reach your network (SSRF): do not retry.'
           : args.reason === 'too_many_redirects'
             ? 'Call the final URL directly, or raise guardAddresses({ maxRedirects }) if the chain is expected.'
             : 'Do not follow it; ask the API for an http(s) URL.',

@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { addressRange } from './addressRange.js';
+import { bareHost, hostAllowList } from './hostAllowList.js';
 import { redirectRequest, REDIRECT_STATUSES, type Hop } from './redirectRequest.js';
 import { RequestBlockedError } from './RequestBlockedError.js';
 
@@ -161,31 +162,7 @@ function resolveGuardOptions(options: GuardAddressesOptions): GuardSettings {
   if (scope !== 'redirects' && scope !== 'all') throw new TypeError(`guardAddresses: options.scope must be 'redirects' or 'all'`);
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0 || maxRedirects > 20) throw new TypeError('guardAddresses: options.maxRedirects must be an integer from 0 to 20');
   if (typeof lookup !== 'function') throw new TypeError('guardAddresses: options.lookup must be a function');
-  if (!Array.isArray(allow)) throw new TypeError('guardAddresses: options.allow must be an array of host names');
-  const allowed = new Set<string>();
-  for (const entry of allow as unknown[]) allowed.add(allowedHost(entry));
-  return { scope, maxRedirects, lookup, allowed };
-}
-
-/** An `allow` entry as a URL would write its host (`'LOCALHOST'` → `'localhost'`, `'::1'` → `'::1'`). */
-function allowedHost(entry: unknown): string {
-  if (typeof entry === 'string' && !/[\s/?#@*]/.test(entry)) {
-    const literal = isIP(entry) === 6 ? `[${entry}]` : entry;
-    try {
-      const url = new URL(`http://${literal}`);
-      if (!/:\d*$/.test(literal)) return bareHost(url.hostname);
-    } catch {
-      // falls through to the error below
-    }
-  }
-  throw new TypeError(`guardAddresses: options.allow holds ${JSON.stringify(String(entry)).slice(0, 80)}; expected a host name or IP address, without port, path or wildcard`);
-}
-
-/** A URL host as compared: lower case, without IPv6 brackets or a trailing dot. */
-function bareHost(hostname: string): string {
-  const host = hostname.toLowerCase();
-  const unbracketed = host.startsWith('[') ? host.slice(1, -1) : host;
-  return unbracketed.endsWith('.') ? unbracketed.slice(0, -1) : unbracketed;
+  return { scope, maxRedirects, lookup, allowed: hostAllowList(allow, 'guardAddresses') };
 }
 
 /** A host whose address is fixed without asking DNS: an IP address, or this machine (`localhost`, `*.localhost`). */
