@@ -16,6 +16,7 @@ export default defineConfig({
       'test/hostile/**/*.test.ts',
       'test/node/addressRange.test.ts',
       'test/node/guardAddresses.test.ts',
+      'test/node/publicAddressLookup.test.ts',
       'test/fuzz/strictJson.fuzz.test.ts',
       'test/fuzz/v1Body.fuzz.test.ts',
       'test/fuzz/v2Header.fuzz.test.ts',

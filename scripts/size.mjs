@@ -15,7 +15,8 @@
  * Budgets are in gzip bytes, set about 10% above the sizes measured when they were last
  * reviewed, so growth is a decision, not an accident. Last raised: `/node` 51 → 54 KB for
  * `guardAddresses` (redirects followed hop by hop, every hop's addresses checked against the
- * special-purpose ranges, `RequestBlockedError`; +2.9 KB gzip, in `/node` only). Before that: for sign-in-with-x
+ * special-purpose ranges, `RequestBlockedError`) and `publicAddressLookup` (the same check at
+ * connect time): +2.8 KB gzip together, in `/node` only. Before that: for sign-in-with-x
  * (`signIn: signInWithX()`): the step itself is tree-shaken out of `import { wrapFetch }`
  * unless imported (+2.1 KB gzip in `*`, `/node`, `/browser`), and what every entry pays is its
  * hook (the option, message signing in the three wallet adapters, an offer-only 402, +0.7 KB

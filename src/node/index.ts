@@ -11,3 +11,4 @@ export { FileLedgerError, type FileLedgerProblem } from './FileLedgerError.js';
 export { guardAddresses, type GuardAddressesOptions } from './guardAddresses.js';
 export { RequestBlockedError, type RequestBlockedReason } from './RequestBlockedError.js';
 export type { AddressRange } from './addressRange.js';
+export { publicAddressLookup, type PublicAddressLookupOptions } from './publicAddressLookup.js';
