@@ -188,8 +188,9 @@ function v1BodyConflict(v1: unknown, v2: unknown): string | undefined {
   const body = parseChallengeV1(v1);
   const header = parseChallengeV2(v2, 'header');
   if (!body.ok || !header.ok) return undefined;
-  const same = (a: PaymentOption, b: PaymentOption) =>
-    a.scheme === b.scheme && a.network !== undefined && a.network === b.network && a.asset.toLowerCase() === b.asset.toLowerCase();
+  // A header option's network is always a CAIP-2 string, so a body option whose v1 name is unknown
+  // (network undefined) matches none.
+  const same = (a: PaymentOption, b: PaymentOption) => a.scheme === b.scheme && a.network === b.network && a.asset.toLowerCase() === b.asset.toLowerCase();
   for (const option of body.challenge.options) {
     const peers = header.challenge.options.filter((h) => same(option, h));
     if (peers.length > 0 && !peers.some((h) => h.payTo.toLowerCase() === option.payTo.toLowerCase() && h.amount === option.amount)) {

@@ -54,6 +54,13 @@ describe('a legacy v1 body beside a v2 header (THREATS A3)', () => {
     expect(read(v2(), body).version).toBe(2);
   });
 
+  it('another payee for another scheme on the same network and asset: no conflict (the header does not offer that scheme)', () => {
+    const body = json(paymentRequiredV1([requirementV1({ scheme: 'upto', payTo: OTHER_PAYEE, maxAmountRequired: '1' })]));
+    expect(read(v2(), body).version).toBe(2);
+    // Control: the same body option under the header's scheme conflicts.
+    expect(refusal(v2(), json(paymentRequiredV1([requirementV1({ payTo: OTHER_PAYEE, maxAmountRequired: '1' })]))).reason).toBe('ambiguous');
+  });
+
   it('an unknown network name in the body matches nothing in the header', () => {
     const body = json(paymentRequiredV1([requirementV1({ network: 'nowhere', payTo: OTHER_PAYEE, maxAmountRequired: '1' })]));
     expect(read(v2(), body).version).toBe(2);
