@@ -267,7 +267,8 @@ function hostPattern(value: string, at: string): string {
   const bare = /[^\x00-\x7f]/.test(name)
     ? !/[\x00-\x2c\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/.test(name)
     : host === name.toLowerCase().replace(/\.$/, '');
-  if (!name || !host || !bare) fail(at, 'must be a bare host name (no scheme, port or path)', value);
+  // (An empty name never gets here: `http://` alone does not parse, and a parsed http URL always has a host.)
+  if (!bare) fail(at, 'must be a bare host name (no scheme, port or path)', value);
   return glob ? `*.${host}` : host;
 }
 
