@@ -1,5 +1,6 @@
 import { keccak256, stringToBytes } from 'viem';
 import { RequestBodyTooLargeError } from './errors/RequestBodyTooLargeError.js';
+import { isStream } from './internal/isStream.js';
 
 type FetchArgs = [input: RequestInfo | URL, init?: RequestInit];
 
@@ -117,17 +118,6 @@ async function digestOf(body: BodyInit | null | undefined): Promise<string> {
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return keccak256(toBytes(body));
   // A body of another kind cannot be compared: it never matches, not even itself.
   return `opaque:${++opaqueBodies}`;
-}
-
-function isStream(body: unknown): body is ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {
-  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return true;
-  return (
-    typeof body === 'object' &&
-    body !== null &&
-    typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' &&
-    !(typeof Blob !== 'undefined' && body instanceof Blob) &&
-    !(typeof FormData !== 'undefined' && body instanceof FormData)
-  );
 }
 
 async function bufferStream(stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, max: number, url: string): Promise<Uint8Array<ArrayBuffer>> {

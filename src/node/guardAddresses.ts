@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import { isIP } from 'node:net';
+import { isStream } from '../internal/isStream.js';
 import { addressRange } from './addressRange.js';
 import { bareHost, hostAllowList } from './hostAllowList.js';
 import { redirectRequest, REDIRECT_STATUSES, type Hop } from './redirectRequest.js';
@@ -192,9 +193,4 @@ function systemLookup(hostname: string): Promise<readonly string[]> {
       else resolve(addresses.map((a) => a.address));
     });
   });
-}
-
-/** A body fetch reads once: a web stream or an async iterable (Node's fetch takes both). */
-function isStream(body: BodyInit): boolean {
-  return body instanceof ReadableStream || (typeof body === 'object' && Symbol.asyncIterator in body);
 }
