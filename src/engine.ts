@@ -200,12 +200,16 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     const payer = await payerAddress(url);
     const idempotencyKey = replay.idempotencyKey();
     const key = idempotencyKey === undefined ? undefined : `${originOf(url)} ${keyedPaymentId(idempotencyKey)}`;
+    let claimInStore = true;
     if (key !== undefined && idempotencyKey !== undefined) {
       const earlier = keys.claim(key);
       if (earlier !== undefined) {
         const again = await payAgain(earlier, { key, idempotencyKey, challenge, replay, fetchImpl, url, ticket });
-        if (again !== undefined) return again;
-        // The earlier payment is dead and given back: this call pays anew, holding the key.
+        if (again instanceof Response) return again;
+        // The earlier payment is dead: this call pays anew, holding the key. Where the store could
+        // not give the earlier one back (older than its pending TTL), the key stays claimed there
+        // by it, so this payment does not claim it again.
+        claimInStore = again.keyFreed;
       }
     }
     let quote: Quote;
@@ -216,19 +220,20 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       if (key !== undefined) keys.forget(key);
       throw error;
     }
-    return payQuote({ challenge, quote, payer, replay, fetchImpl, url, ticket, prepaid: false, refusedPrepayment, key, idempotencyKey });
+    return payQuote({ challenge, quote, payer, replay, fetchImpl, url, ticket, prepaid: false, refusedPrepayment, key, idempotencyKey, claimInStore });
   }
 
   /**
    * A call whose `Idempotency-Key` was used before (THREATS F1): the earlier payment is sent
    * again, as it was, while it can still be settled and fits this call; a payment known to be
-   * dead (expired unused on chain) is given back and undefined returned (pay anew, the key held
-   * in flight by this call); anything else is a {@link DuplicateRequestError}. Never signs.
+   * dead (expired unused on chain) is given back and `keyFreed` returned (pay anew, the key held
+   * in flight by this call; `keyFreed` says whether the store gave it back, and with it the
+   * key's claim); anything else is a {@link DuplicateRequestError}. Never signs.
    */
   async function payAgain(
     earlier: KeyedCall<SentPayment>,
     args: { key: string; idempotencyKey: string; challenge: Challenge; replay: RequestReplay; fetchImpl: typeof fetch; url: string; ticket: BreakerTicket },
-  ): Promise<Response | undefined> {
+  ): Promise<Response | { readonly keyFreed: boolean }> {
     const { key, idempotencyKey, url } = args;
     const refuse = (state: DuplicateRequestState, reason?: string): never => {
       throw new DuplicateRequestError({
@@ -266,8 +271,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     }
     // Unused, and it never can be: the budget gets it back (THREATS G5), and this call pays anew
     // (the key stays in flight, held by this call).
-    await sent.reservation.release().catch(() => undefined);
-    return undefined;
+    const gaveBack = await sent.reservation.release().catch(() => false);
+    return { keyFreed: gaveBack !== false };
   }
 
   async function payerAddress(url: string): Promise<Address> {
@@ -333,6 +338,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     /** The call's `Idempotency-Key`, scoped (claimed in flight by the caller), and as written. */
     key?: string | undefined;
     idempotencyKey?: string | undefined;
+    /** Whether the key is claimed in the store with this payment (default: whenever there is a key). */
+    claimInStore?: boolean;
   }): Promise<Response> {
     const { challenge, quote, payer, replay, url, key } = args;
     let unpin = (): void => undefined;
@@ -358,7 +365,14 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       const nonce = toHex(randomBytes(32));
       const latestValidBefore =
         unixSeconds(options.clock) + authorizationLifetime(quote, options.maxAuthSeconds) + BigInt(Math.ceil(budget.approvalMs(quote) / 1000)) + PLAN_SLACK_SECONDS;
-      reservation = await budget.reserve(quote, { from: payer, nonce, validBefore: latestValidBefore.toString() });
+      // A keyed call also claims its key in the store, with the limits: a payment made with it by
+      // another process sharing the store (or before a restart) refuses this one (THREATS F1).
+      const written = args.idempotencyKey;
+      const claim =
+        key === undefined || written === undefined || args.claimInStore === false
+          ? undefined
+          : { digest: keyedPaymentId(key).slice(4), taken: () => new DuplicateRequestError({ url, key: written, state: 'claimed' }) };
+      reservation = await budget.reserve(quote, { from: payer, nonce, validBefore: latestValidBefore.toString() }, claim);
       await budget.approve(quote);
       // Check and pin the payee and the price in one synchronous step, right before signing.
       const unpinPayee = pins.claim(quote);

@@ -6,6 +6,7 @@ import { BudgetUnavailableError } from '../errors/BudgetUnavailableError.js';
 import { ApprovalDeniedError } from '../errors/ApprovalDeniedError.js';
 import type { ResolvedBudget, ResolvedLimits, ResolvedList } from './budgetOptions.js';
 import type { CounterCheck, CounterWindow, SpendAuthorization, SpendRecord, SpendStore } from './store.js';
+import { keyClaimCheck } from './keyClaimCheck.js';
 import type { PolicyRefusal, Quote } from '../select.js';
 
 /** Remaining room under one limit. Amounts are decimal strings in `unit`. */
@@ -31,6 +32,14 @@ export interface Reservation {
   release(): Promise<boolean | void>;
   /** Record the outcome of a sent payment (it stays counted), and where its authorization can be looked up on chain. */
   settle(status: 'settled' | 'failed' | 'unknown', transaction?: string, authorization?: SpendAuthorization): Promise<void>;
+}
+
+/** An `Idempotency-Key` a reservation claims in the store (see `keyClaimCheck`). */
+export interface KeyClaim {
+  /** Hex digest of the scoped key: only this is stored. */
+  readonly digest: string;
+  /** The error to throw when the key is already claimed (a payment with it counts in the store). */
+  readonly taken: () => Error;
 }
 
 /** Limits in token micro-units of a declared, non-USD token, by asset key. */
@@ -105,16 +114,20 @@ export class Budget {
    * would break. `planned` (the payer, the nonce to sign with, and the latest `validBefore` the
    * signature may carry) is kept in the record from the start, so that a reservation whose
    * process died before sending can be given back once the chain shows that nonce unused past
-   * that time (`reconcile`), whether or not it was signed.
+   * that time (`reconcile`), whether or not it was signed. With `claim`, the reservation also
+   * claims an `Idempotency-Key` in the store, atomically with the limits: `claim.taken()` is
+   * thrown, and nothing reserved, when a payment with that key already counts there.
    */
-  async reserve(quote: Quote, planned?: SpendAuthorization): Promise<Reservation> {
+  async reserve(quote: Quote, planned?: SpendAuthorization, claim?: KeyClaim): Promise<Reservation> {
     const id = `pay_${toHex(randomBytes(12)).slice(2)}`;
     const labelled = this.checksFor(quote);
+    // The claim goes first: a key already used is the refusal to report, whatever the limits say.
+    const checks = claim ? [keyClaimCheck(claim.digest), ...labelled.map((l) => l.check)] : labelled.map((l) => l.check);
     let result;
     try {
       result = await this.store.reserve({
         id,
-        checks: labelled.map((l) => l.check),
+        checks,
         record: {
           host: quote.host,
           payee: quote.payTo,
@@ -128,7 +141,8 @@ export class Budget {
       throw new BudgetUnavailableError({ url: quote.url, operation: 'reserve the payment', cause });
     }
     if (!result.ok) {
-      const failed = labelled[result.failed]!;
+      if (claim && result.failed === 0) throw claim.taken();
+      const failed = labelled[claim ? result.failed - 1 : result.failed]!;
       const show = (v: bigint) => (failed.unit === 'payments' ? `${v} payments` : `${formatUnits(v, 6)} ${failed.unit}`);
       throw new BudgetExceededError({
         url: quote.url,

@@ -1,4 +1,5 @@
 import { checkAndAdd, counterValue, subtract, type BucketAdd, type CounterState } from './windows.js';
+import { isKeyClaim, KEY_CLAIM_WINDOW } from './keyClaimCheck.js';
 import type { ReserveRequest, ReserveResult, CounterCheck } from './store.js';
 
 /** Pending reservations older than this can no longer be released (their call is long over); every built-in store uses it. */
@@ -7,7 +8,8 @@ export const PENDING_TTL_MS = 3_600_000;
 /**
  * The whole state a plain-object store keeps to enforce a budget: bucketed counters and the
  * reservations that may still be released. Its size is bounded by the windows and by the calls
- * in flight, never by history. Serialisable as JSON (amounts are decimal strings).
+ * in flight (and by the keyed payments of the last day: their key claims), never by history.
+ * Serialisable as JSON (amounts are decimal strings).
  */
 export interface LedgerState {
   readonly version: 1;
@@ -24,13 +26,26 @@ export function emptyLedgerState(): LedgerState {
 export function reserveIn(state: LedgerState, request: ReserveRequest, nowMs: number): ReserveResult {
   const existing = Object.hasOwn(state.pending, request.id) ? state.pending[request.id] : undefined;
   if (existing) return { ok: true, time: existing.time };
-  const result = checkAndAdd(state.counters, request.checks, Math.floor(nowMs / 1000));
+  const nowSeconds = Math.floor(nowMs / 1000);
+  if (request.checks.some((check) => isKeyClaim(check.key))) sweepKeyClaims(state.counters, nowSeconds);
+  const result = checkAndAdd(state.counters, request.checks, nowSeconds);
   if (!result.ok) return result;
   for (const [id, entry] of Object.entries(state.pending)) {
     if (entry.time < nowMs - PENDING_TTL_MS) delete state.pending[id];
   }
   state.pending[request.id] = { time: nowMs, adds: result.adds };
   return { ok: true, time: nowMs };
+}
+
+/**
+ * Drops the key claims no clock within the grace would count any more. A claim's counter is
+ * read only when its key comes again, so, unlike the counters of the configured limits, unread
+ * ones would pile up, one per keyed payment. Swept by every keyed reservation (so a replay of
+ * the same journal sweeps the same): the state holds at most the claims of the last day and
+ * the grace, and the sweep costs one look at each of them.
+ */
+function sweepKeyClaims(counters: CounterState, nowSeconds: number): void {
+  for (const key of Object.keys(counters)) if (isKeyClaim(key)) counterValue(counters, key, KEY_CLAIM_WINDOW, nowSeconds);
 }
 
 /** Releases a pending reservation; true if there was one. */

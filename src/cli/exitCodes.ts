@@ -26,6 +26,7 @@ const REFUSED = new Set([
   'circuit_open',
   'insecure_transport',
   'request_blocked',
+  'duplicate_request',
 ]);
 
 /** The help text of the exit codes, shared by every `--help`. */
@@ -35,7 +36,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  bad input (usage, flags, amounts, missing or malformed key)
   3  refused by the budget or policy; nothing was paid (budget_exceeded,
      no_acceptable_option, approval_denied, budget_unavailable, payee_changed,
-     circuit_open, insecure_transport, request_blocked)
+     circuit_open, insecure_transport, request_blocked, duplicate_request)
   4  rejected by the server (payment_rejected); money may have moved
   5  outcome unknown (settlement_unknown); money may have moved`;
 

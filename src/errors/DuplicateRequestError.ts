@@ -11,9 +11,13 @@ import type { AuthorizationRef } from '../schemes/exactEvm.js';
  *   cannot be sent again (it expires in less than 10 s, or has expired and the chain was not or
  *   could not be asked);
  * - `conflict`: the earlier payment is still open, but this call is for another place, or the
- *   server now asks for other terms, so it cannot be sent again for it.
+ *   server now asks for other terms, so it cannot be sent again for it;
+ * - `claimed`: this wrapped fetch has no record of the key, but the spend store shows a payment
+ *   made with it in the last 24 hours that was not given back: by another process or wrapped
+ *   fetch sharing the store, or before a restart. It may be in flight, paid or in doubt; only
+ *   the process that signed it could send it again.
  */
-export type DuplicateRequestState = 'in_flight' | 'paid' | 'in_doubt' | 'conflict';
+export type DuplicateRequestState = 'in_flight' | 'paid' | 'in_doubt' | 'conflict' | 'claimed';
 
 /**
  * A call carried an `Idempotency-Key` already used for a payment, and paying for it again could
@@ -45,6 +49,7 @@ export class DuplicateRequestError extends X402Error {
       paid: 'an earlier call with this key was paid',
       in_doubt: 'an earlier call with this key sent a payment whose outcome is unknown, and it can no longer be sent again',
       conflict: `the earlier payment with this key is still open, but ${args.reason ?? 'it does not fit this call'}`,
+      claimed: 'the spend store holds a payment made with this key in the last 24 hours (by another process or wrapped fetch sharing the store, or before a restart)',
     }[args.state];
     super(`Not paid: Idempotency-Key ${JSON.stringify(args.key.slice(0, 80))} was already used for ${args.url}: ${what}.`, {
       code: 'duplicate_request',
@@ -61,7 +66,9 @@ export class DuplicateRequestError extends X402Error {
           ? 'Nothing new was paid. To buy again, use a new Idempotency-Key.'
           : args.state === 'in_flight'
             ? 'Nothing was paid for this call. Wait for the other call to end, then read its outcome.'
-            : 'Nothing was paid for this call. checkAuthorization(publicClient, error.authorization) tells whether the earlier payment was settled; with the reconcile option the client asks the chain itself once it has expired. Use a new Idempotency-Key only once you know.',
+            : args.state === 'claimed'
+              ? 'Nothing was paid for this call. Find the earlier payment in the spend report (budget.report(), or the CLI\'s spend) by host and time; reconcile tells whether it settled. Use a new Idempotency-Key only once you know it did not.'
+              : 'Nothing was paid for this call. checkAuthorization(publicClient, error.authorization) tells whether the earlier payment was settled; with the reconcile option the client asks the chain itself once it has expired. Use a new Idempotency-Key only once you know.',
     });
     this.state = args.state;
     this.key = args.key;

@@ -222,6 +222,28 @@ describe('x402-autopay (built CLI): key file, free routes, unknown outcome', () 
     expect(spend.stdout).toContain('Total: 1 payment, 0.01 USD (1 unknown).');
   });
 
+  it('two runs with one Idempotency-Key and one ledger pay once: the second exits 3 (duplicate_request), sends no payment, and says where to look', async () => {
+    const ledger = join(await tempDir(dirs), 'ledger.json');
+    const sentBefore = paymentHeaders.length;
+    const first = await runCli(['fetch', '--ledger', ledger, '-H', 'Idempotency-Key: job-7', `${base}/paid`], env);
+    expect(first.code, first.stderr).toBe(5);
+    const sent = paymentHeaders.length - sentBefore;
+    expect(sent).toBeGreaterThan(0);
+    const second = await runCli(['fetch', '--ledger', ledger, '-H', 'Idempotency-Key: job-7', `${base}/paid`], env);
+    expect(second.code, second.stderr).toBe(3);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toContain('error duplicate_request: Not paid: Idempotency-Key "job-7" was already used');
+    expect(second.stderr).toContain('state: claimed');
+    expect(second.stderr).toContain('Money moved: no');
+    expect(second.stderr).toContain('`x402-autopay spend` lists it');
+    expect(paymentHeaders.length - sentBefore).toBe(sent);
+    const spend = await runCli(['spend', '--ledger', ledger], { HOME: home });
+    expect(spend.stdout).toContain('Total: 1 payment, 0.01 USD (1 unknown).');
+    const other = await runCli(['fetch', '--ledger', ledger, '-H', 'Idempotency-Key: job-8', `${base}/paid`], env);
+    expect(other.code, other.stderr).toBe(5);
+    expect(paymentHeaders.length - sentBefore).toBeGreaterThan(sent);
+  });
+
   it('spend of a ledger that does not exist yet is empty (and does not create it)', async () => {
     const dir = await tempDir(dirs);
     const run = await runCli(['spend', '--ledger', join(dir, 'sub', 'ledger.json')], { HOME: home });

@@ -7,7 +7,7 @@
  * are not done by this SDK: see docs/security.md "Open gaps".
  */
 import { describe, expect, it } from 'vitest';
-import { DuplicateRequestError, getPayment, PaymentRejectedError, SettlementUnknownError } from '../../src/index.js';
+import { DuplicateRequestError, getPayment, memoryStore, PaymentRejectedError, SettlementUnknownError } from '../../src/index.js';
 import { encodeBase64Json } from '../../src/protocol/codec.js';
 import { PAY_TO, testAccount } from '../support/challenges.js';
 import { API, expectOneSignature, snapshot, useHostile, type Client } from './harness.js';
@@ -65,6 +65,25 @@ describe('F1 a second call with the same request id (Idempotency-Key) → no new
       expect(c.signer.calls).toBe(1);
       expect(new Set(h.server.paymentHeaders()).size).toBe(1);
       expect(await usedToday(c)).toBe('0.01');
+    });
+  }
+
+  for (const version of VERSIONS) {
+    it(`${version}: double_402, then the same key from another client sharing the store (another process) → DuplicateRequestError (claimed), nothing signed or sent; ONE`, async () => {
+      route(version, '/double-fleet', (_q, res) => send402(version, res, { ...challenge(version), error: 'invalid_exact_evm_signature' }));
+      const store = memoryStore();
+      const c = h.client({ store });
+      const other = h.client({ store });
+      const key = { headers: { 'Idempotency-Key': 'task-7f3c' } };
+      expect(await c.paidFetch(h.url('/double-fleet'), key).catch((e: unknown) => e)).toBeInstanceOf(PaymentRejectedError);
+      const before = await snapshot(other);
+      const e = await other.paidFetch(h.url('/double-fleet'), key).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DuplicateRequestError);
+      expect(e).toMatchObject({ code: 'duplicate_request', state: 'claimed', moneyMoved: 'no' });
+      expect(other.signer.calls).toBe(0);
+      expect(await snapshot(other)).toEqual(before);
+      expectOneSignature(c, h, { to: PAY_TO, value: 10000n });
+      expect(await usedToday(other)).toBe('0.01');
     });
   }
 

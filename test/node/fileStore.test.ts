@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as nodeEntry from '../../src/node/index.js';
 import { canonicalJson } from '../../src/node/canonicalJson.js';
+import { keyClaimCheck } from '../../src/budget/keyClaimCheck.js';
 import { useMswServer } from '../support/msw.js';
 import { expectNoPayment, expectPayment, fileStore, readLines, readState, reserveRequest, rewriteChain, seed, sha256, useTempDirs, writeLines, writeState } from '../support/fileLedger.js';
 
@@ -123,6 +124,25 @@ describe('fileStore', () => {
     expect(await readLines(path)).toHaveLength(600);
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThan(200);
     expect(sizes[2]!).toBeLessThan(2_000);
+  });
+
+  it('key claims: another store object (a process) sees a claim; claims older than a day and the grace leave the state file; the journal still replays to it', async () => {
+    const path = join(await tempDir(), 'ledger.json');
+    const clock = { now: Date.UTC(2025, 0, 1) };
+    const store = fileStore(path, { clock: () => clock.now, maxClockSkewMs: 400 * 86_400_000 });
+    const claimed = (n: number) => ({ ...reserveRequest(`pay_${n}`), checks: [keyClaimCheck(n.toString(16).padStart(32, '0')), DAILY] });
+    for (let hour = 0; hour < 40; hour++) {
+      expect((await store.reserve(claimed(hour))).ok).toBe(true);
+      await store.settle(`pay_${hour}`, 'settled');
+      clock.now += 3_600_000;
+    }
+    const other = fileStore(path, { clock: () => clock.now, maxClockSkewMs: 400 * 86_400_000 });
+    expect(await other.reserve({ ...claimed(39), id: 'pay_again' })).toEqual({ ok: false, failed: 0, used: 1n });
+    const claims = Object.keys((await readState(path)).state.counters).filter((key) => key.startsWith('key:'));
+    expect(claims.length).toBeGreaterThanOrEqual(26);
+    expect(claims.length).toBeLessThanOrEqual(28);
+    expect(claims).not.toContain(keyClaimCheck('0'.repeat(32)).key);
+    await expect(fileStore(path, { clock: () => clock.now, maxClockSkewMs: 400 * 86_400_000 }).verify()).resolves.toMatchObject({ records: 80 });
   });
 
   it('a crash between the journal append and the state write is completed by the next operation, counted once', async () => {

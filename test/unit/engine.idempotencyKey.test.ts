@@ -293,6 +293,119 @@ describe('a second call with the same Idempotency-Key', () => {
   });
 });
 
+describe('a second call with the same Idempotency-Key from another wrapped fetch sharing the store (another process, a restart)', () => {
+  /** Two wrapped fetches over one store and one clock: what two processes sharing a ledger see. */
+  function pair(options: Parameters<typeof wrapFetch>[2] = {}) {
+    const clock = { now: T0 };
+    const store = memoryStore({ clock: () => clock.now });
+    return { a: client({ store, ...options }, clock), b: client({ store, ...options }, clock), store, clock };
+  }
+
+  it('after a delivered answer: DuplicateRequestError (claimed); nothing signed or sent, the ledger unchanged; a new key buys again', async () => {
+    const p = place(URL_, { next: settled });
+    const { a, b, store } = pair();
+    expect((await a.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    const before = await store.report();
+    const error = await rejectionOf(b.paidFetch(URL_, { headers: KEY }));
+    expect(error).toBeInstanceOf(DuplicateRequestError);
+    expect(error).toMatchObject({ code: 'duplicate_request', state: 'claimed', moneyMoved: 'no', key: 'order-42', authorization: undefined });
+    expect(error.message).toContain('the spend store holds a payment made with this key in the last 24 hours');
+    expect((error as DuplicateRequestError).hint).toContain('spend report');
+    expect(b.signer.calls).toBe(0);
+    expect(headersOf(p)).toHaveLength(1);
+    expect(await store.report()).toEqual(before);
+    expect(await b.used()).toBe('0.01');
+    expect(b.denied).toEqual([{ type: 'denied', url: URL_, host: 'api.example.com', code: 'duplicate_request', message: (error as DuplicateRequestError).shortMessage }]);
+    // The key is free again in b's own record: the next call with it is refused the same way, not in_flight.
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
+    expect((await b.paidFetch(URL_, { headers: { 'Idempotency-Key': 'order-43' } })).status).toBe(200);
+    expect(b.signer.calls).toBe(1);
+    expect(await b.used()).toBe('0.02');
+  });
+
+  it('after an unknown outcome: the other fetch cannot send it again, and is refused (claimed); the one that signed it still can', async () => {
+    const answer = { next: unavailable };
+    const p = place(URL_, answer);
+    const { a, b } = pair();
+    expect(await rejectionOf(a.paidFetch(URL_, { headers: KEY }))).toBeInstanceOf(SettlementUnknownError);
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
+    expect(b.signer.calls).toBe(0);
+    answer.next = settled;
+    expect((await a.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    expect(a.signer.calls).toBe(1);
+    expect(new Set(headersOf(p)).size).toBe(1);
+    expect(await a.used()).toBe('0.01');
+  });
+
+  it('a payment that was never sent gives the key back with the amount: the other fetch pays', async () => {
+    place(URL_, { next: settled });
+    const clock = { now: T0 };
+    const store = memoryStore({ clock: () => clock.now });
+    const broken = { address: testAccount.address, signTypedData: async () => Promise.reject(new Error('device unplugged')) };
+    const a = wrapFetch(fetch, broken, { clock: () => clock.now, store });
+    expect(await rejectionOf(a(URL_, { headers: KEY }))).toMatchObject({ code: 'wallet_error', moneyMoved: 'no' });
+    expect((await store.report()).map((r) => r.status)).toEqual(['released']);
+    const b = client({ store }, clock);
+    expect((await b.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    expect(b.signer.calls).toBe(1);
+    expect(await b.used()).toBe('0.01');
+  });
+
+  it('the claim lasts a rolling day: refused just before 24 h (and one bucket), paid anew after', async () => {
+    const p = place(URL_, { next: settled });
+    const { a, b, clock } = pair();
+    await a.paidFetch(URL_, { headers: KEY });
+    clock.now = T0 + 86_400_000 - 60_000;
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
+    clock.now = T0 + 86_400_000 + 300_000 + 1_000;
+    expect((await b.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    expect(headersOf(p)).toHaveLength(2);
+  });
+
+  it('a used key is the refusal, whatever the limits; a keyed payment over a limit names that limit', async () => {
+    place(URL_, { next: settled });
+    const { a, b } = pair({ budget: { perRequest: '0.10', hourly: '1.00', daily: '0.015' } });
+    await a.paidFetch(URL_, { headers: KEY });
+    // The daily limit would refuse it too: the key is what is reported.
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'duplicate_request', state: 'claimed' });
+    const over = await rejectionOf(b.paidFetch(URL_, { headers: { 'Idempotency-Key': 'order-43' } }));
+    expect(over).toMatchObject({ code: 'budget_exceeded', limit: 'daily' });
+    expect(b.signer.calls).toBe(0);
+  });
+
+  it('an expired payment found unused and given back: its own fetch pays anew, and the new payment holds the key', async () => {
+    const answer = { next: unavailable };
+    place(URL_, answer);
+    const { a, b, clock } = pair({ reconcile: checker('expired') });
+    const first = (await rejectionOf(a.paidFetch(URL_, { headers: KEY }))) as SettlementUnknownError;
+    clock.now = Number(first.validBefore) * 1000;
+    answer.next = settled;
+    expect((await a.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    expect(a.signer.calls).toBe(2);
+    expect(await a.used()).toBe('0.01');
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
+    expect(b.signer.calls).toBe(0);
+  });
+
+  it('an expired payment found unused after the store stopped holding it (pending TTL): paid anew by its own fetch; the key stays claimed for the others', async () => {
+    const answer = { next: unavailable };
+    place(URL_, answer);
+    place(OTHER, { next: settled });
+    const { a, b, clock } = pair({ reconcile: checker('expired') });
+    await rejectionOf(a.paidFetch(URL_, { headers: KEY }));
+    // Past the pending TTL, another reservation lets the store drop what it needed to give it back.
+    clock.now = T0 + 2 * 3_600_000;
+    expect((await b.paidFetch(OTHER)).status).toBe(200);
+    answer.next = settled;
+    const response = await a.paidFetch(URL_, { headers: KEY });
+    expect(getPayment(response)?.status).toBe('settled');
+    expect(a.signer.calls).toBe(2);
+    expect(await a.used()).toBe('0.03'); // the dead one could not be given back: it stays counted
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
+    expect(b.signer.calls).toBe(1); // OTHER only
+  });
+});
+
 describe('the payment id of a keyed call', () => {
   it('comes from the key: the same in every process, another for another key, random without one', async () => {
     const p = place(URL_, { next: settled }, WITH_ID);
