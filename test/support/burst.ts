@@ -25,20 +25,30 @@ export async function runBurst(args: {
   totalCalls: number;
   daily: string;
   store: StoreSpec;
+  /** When set, every call carries this `Idempotency-Key`. */
+  idempotencyKey?: string;
 }): Promise<BurstTotals> {
   const payer = await args.stack.newPayer(100_000_000n);
   const before = await args.stack.balanceOf(payer.address);
   const paidBefore = args.stack.v2.server.requests.filter((r) => r.paymentHeader).length;
   const perProcess = Math.ceil(args.totalCalls / args.processes);
-  const spec = (calls: number) => ({ url: `${args.stack.v2.url}/weather`, key: payer.privateKey, calls, daily: args.daily, store: args.store });
+  const spec = (calls: number) => ({
+    url: `${args.stack.v2.url}/weather`,
+    key: payer.privateKey,
+    calls,
+    daily: args.daily,
+    store: args.store,
+    ...(args.idempotencyKey === undefined ? {} : { idempotencyKey: args.idempotencyKey }),
+  });
   const outcomes =
     args.processes === 1
       ? [await burst(spec(args.totalCalls))]
       : await Promise.all(Array.from({ length: args.processes }, (_, i) => child(spec(Math.min(perProcess, args.totalCalls - i * perProcess)))));
-  const totals: BurstTotals = { paid: 0, budgetExceeded: 0, other: [], transactions: [], serverPayments: 0, spent: 0n };
+  const totals: BurstTotals = { paid: 0, budgetExceeded: 0, duplicates: {}, other: [], transactions: [], serverPayments: 0, spent: 0n };
   for (const o of outcomes) {
     totals.paid += o.paid;
     totals.budgetExceeded += o.budgetExceeded;
+    for (const [state, n] of Object.entries(o.duplicates)) totals.duplicates[state] = (totals.duplicates[state] ?? 0) + n;
     totals.other.push(...o.other);
     totals.transactions.push(...o.transactions);
   }
@@ -76,6 +86,7 @@ export async function expectExactBurst(args: { stack: LocalStack; processes: num
   const totals = await runBurst({ stack: args.stack, processes: args.processes, totalCalls: 1000, daily: '1.00', store: args.store });
   console.log(`[burst] ${args.label}: ${totals.paid} paid, ${totals.budgetExceeded} refused in ${Math.round(performance.now() - started)} ms`);
   expect(totals.other).toEqual([]);
+  expect(totals.duplicates).toEqual({});
   expect(totals.paid).toBe(100);
   expect(totals.budgetExceeded).toBe(900);
   expect(totals.serverPayments).toBe(100);

@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { privateKeyToAccount } from 'viem/accounts';
-import { wrapFetch, getPayment, isX402Error, memoryStore, type SpendStore } from '../../src/index.js';
+import { DuplicateRequestError, wrapFetch, getPayment, isX402Error, memoryStore, type SpendStore } from '../../src/index.js';
 import type { Hex } from 'viem';
 
 /** Which store a burst process uses. */
@@ -23,12 +23,16 @@ export interface BurstSpec {
   calls: number;
   daily: string;
   store: StoreSpec;
+  /** When set, every call carries this `Idempotency-Key` (one logical request, many deliveries). */
+  idempotencyKey?: string;
 }
 
 /** What one burst process saw. */
 export interface BurstOutcome {
   paid: number;
   budgetExceeded: number;
+  /** Calls refused as a repeat of a keyed call (`duplicate_request`), by state. */
+  duplicates: Record<string, number>;
   /** Codes (or messages) of any other outcome: must be empty. */
   other: string[];
   /** Settlement transactions of the paid calls. */
@@ -73,11 +77,12 @@ function pooledFetch(sockets: number): typeof fetch {
 export async function burst(spec: BurstSpec): Promise<BurstOutcome> {
   const { store, close } = await openStore(spec.store);
   const paidFetch = wrapFetch(pooledFetch(128), privateKeyToAccount(spec.key), { budget: { daily: spec.daily, perRequest: '0.10' }, store });
-  const outcome: BurstOutcome = { paid: 0, budgetExceeded: 0, other: [], transactions: [] };
+  const outcome: BurstOutcome = { paid: 0, budgetExceeded: 0, duplicates: {}, other: [], transactions: [] };
+  const init = spec.idempotencyKey === undefined ? undefined : { headers: { 'Idempotency-Key': spec.idempotencyKey } };
   await Promise.all(
     Array.from({ length: spec.calls }, async () => {
       try {
-        const response = await paidFetch(spec.url);
+        const response = await paidFetch(spec.url, init);
         const payment = getPayment(response);
         if (response.status === 200 && payment?.status === 'settled') {
           outcome.paid++;
@@ -85,6 +90,7 @@ export async function burst(spec: BurstSpec): Promise<BurstOutcome> {
         } else outcome.other.push(`HTTP ${response.status} ${payment?.status}`);
       } catch (error) {
         if (isX402Error(error) && error.code === 'budget_exceeded') outcome.budgetExceeded++;
+        else if (error instanceof DuplicateRequestError) outcome.duplicates[error.state] = (outcome.duplicates[error.state] ?? 0) + 1;
         else outcome.other.push(isX402Error(error) ? error.code : String(error));
       }
     }),
