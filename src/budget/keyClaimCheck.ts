@@ -40,3 +40,19 @@ export function keyClaimCheck(digest: string): CounterCheck {
 export function isKeyClaim(counterKey: string): boolean {
   return counterKey.startsWith(KEY_CLAIM_SCOPE);
 }
+
+/**
+ * Whether a reservation holding this counter check sweeps the expired key claims
+ * (`reserveIn`): a key claim whose digest starts with `0`, so one keyed reservation in 16 on
+ * average, chosen by the reservation alone (a replay of the same journal sweeps at the same
+ * points). Sweeping at every keyed reservation would cost a look at every claim each time.
+ *
+ * @example
+ * ```ts
+ * import { keyClaimCheck, sweepsKeyClaims } from './keyClaimCheck.js';
+ * sweepsKeyClaims(keyClaimCheck('0f86d081884c7d659a2feaa0c55ad015').key); // true
+ * ```
+ */
+export function sweepsKeyClaims(counterKey: string): boolean {
+  return counterKey.startsWith(`${KEY_CLAIM_SCOPE}0`);
+}

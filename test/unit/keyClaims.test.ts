@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { emptyLedgerState, releaseIn, reserveIn } from '../../src/budget/ledgerState.js';
-import { isKeyClaim, keyClaimCheck } from '../../src/budget/keyClaimCheck.js';
+import { isKeyClaim, keyClaimCheck, sweepsKeyClaims } from '../../src/budget/keyClaimCheck.js';
 import { CLOCK_JUMP_GRACE_SECONDS } from '../../src/budget/windows.js';
 import type { CounterCheck, ReserveRequest } from '../../src/budget/store.js';
 
@@ -48,13 +48,38 @@ describe('key claims', () => {
     expect(kept.length).toBeLessThanOrEqual(28);
   });
 
-  it('a reservation without a claim sweeps nothing (a replay of the same journal sweeps the same); the next keyed one does', () => {
+  it('sweeps at a keyed reservation whose digest starts with 0 (one in 16), decided by the reservation alone (a replay sweeps the same)', () => {
     const state = emptyLedgerState();
     reserveIn(state, request([keyClaimCheck(digest(1)), DAILY]), T0);
+    // Without a claim, or with a claim whose digest starts with another digit: nothing is swept.
     reserveIn(state, request([DAILY]), T0 + 40 * HOUR);
-    expect(claimsIn(state)).toHaveLength(1);
-    reserveIn(state, request([keyClaimCheck(digest(2))]), T0 + 40 * HOUR + 1000);
-    expect(claimsIn(state)).toEqual([`key:${digest(2)}|count|rolling:86400`]);
+    reserveIn(state, request([keyClaimCheck(`f${digest(2).slice(1)}`), DAILY]), T0 + 40 * HOUR + 1000);
+    expect(claimsIn(state)).toHaveLength(2);
+    reserveIn(state, request([keyClaimCheck(digest(3))]), T0 + 40 * HOUR + 2000);
+    expect(claimsIn(state)).toEqual([`key:${digest(3)}|count|rolling:86400`, `key:f${digest(2).slice(1)}|count|rolling:86400`]);
+  });
+
+  it('one digest in 16 sweeps: those starting with 0, and only claims', () => {
+    expect(sweepsKeyClaims(keyClaimCheck(`0${'a'.repeat(31)}`).key)).toBe(true);
+    for (const first of '123456789abcdef') expect(sweepsKeyClaims(keyClaimCheck(`${first}${'0'.repeat(31)}`).key)).toBe(false);
+    expect(sweepsKeyClaims('global|USD|rolling:86400')).toBe(false);
+    expect(sweepsKeyClaims('host:0.example|count|rolling:60')).toBe(false);
+  });
+
+  it('with random digests the state stays near a day of claims: 3,000 keyed payments over 3 days keep at most a day, the grace and a few since the last sweep', () => {
+    const state = emptyLedgerState();
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const randomDigest = () => Array.from({ length: 32 }, () => '0123456789abcdef'[Math.floor(random() * 16)]).join('');
+    const step = (3 * 24 * HOUR) / 3000;
+    let most = 0;
+    for (let i = 0; i < 3000; i++) {
+      expect(reserveIn(state, request([keyClaimCheck(randomDigest())]), T0 + i * step).ok).toBe(true);
+      most = Math.max(most, claimsIn(state).length);
+    }
+    // A day and 2 h 5 min of claims is about 1,087 (at 1,000 a day); sweeps come every 16 on average.
+    expect(most).toBeGreaterThan(1_080);
+    expect(most).toBeLessThan(1_087 + 100);
   });
 
   it('the sweep never frees a claim early: after a sweep at 25 h, a clock stepped back to 23 h finds the claim of 0 h and refuses it', () => {
