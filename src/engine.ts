@@ -1,4 +1,4 @@
-import type { Address } from 'viem';
+import type { Address, Hex } from 'viem';
 import { readChallenge } from './protocol/read.js';
 import { readBody } from './protocol/readBody.js';
 import { decodeBase64Json, parseJsonBytes } from './protocol/codec.js';
@@ -28,7 +28,7 @@ import { SettlementUnknownError } from './errors/SettlementUnknownError.js';
 import { DuplicateRequestError, type DuplicateRequestState } from './errors/DuplicateRequestError.js';
 import { InsecureTransportError } from './errors/InsecureTransportError.js';
 import { BudgetUnavailableError } from './errors/BudgetUnavailableError.js';
-import type { SpendAuthorization } from './budget/store.js';
+import type { SpendAuthorization, SpendRecord } from './budget/store.js';
 import type { RequestReplay } from './requestReplay.js';
 import type { Challenge, PaymentOption } from './protocol/challenge.js';
 import { createPrepayTerms } from './prepayTerms.js';
@@ -88,6 +88,12 @@ const RESEND_MIN_VALIDITY_SECONDS = 10n;
  * reserving and signing besides the approval (store round trips, pins, a busy event loop).
  */
 const PLAN_SLACK_SECONDS = 30n;
+
+/**
+ * How far back the store's report is searched for the payment holding a key claim: the claim's
+ * rolling day, one bucket of it (5 minutes) and the clock grace of the windows (2 hours).
+ */
+const CLAIM_SEARCH_MS = (86_400 + 300 + 7_200) * 1000;
 
 /**
  * Builds the engine from a wallet and resolved options. Per engine (one wrapped fetch) it keeps
@@ -371,7 +377,13 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       const claim =
         key === undefined || written === undefined || args.claimInStore === false
           ? undefined
-          : { digest: keyedPaymentId(key).slice(4), taken: () => new DuplicateRequestError({ url, key: written, state: 'claimed' }) };
+          : {
+              digest: keyedPaymentId(key).slice(4),
+              // A claim counts for a day, plus a bucket and the clock grace of the windows.
+              sinceMs: options.clock() - CLAIM_SEARCH_MS,
+              taken: (holder: SpendRecord | undefined) =>
+                new DuplicateRequestError({ url, key: written, state: 'claimed', ...(holder?.authorization ? { authorization: authorizationOf(holder) } : {}) }),
+            };
       reservation = await budget.reserve(quote, { from: payer, nonce, validBefore: latestValidBefore.toString() }, claim);
       await budget.approve(quote);
       // Check and pin the payee and the price in one synchronous step, right before signing.
@@ -596,6 +608,12 @@ function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 16 && out.includes(secret)) out = out.split(secret).join(redact(secret));
   return out;
+}
+
+/** A spend record's authorization (planned or signed) as one to look up on chain; the record must have one. */
+function authorizationOf(record: SpendRecord): AuthorizationRef {
+  const { from, nonce, validBefore } = record.authorization!;
+  return { network: record.network, token: record.asset as Address, from: from as Address, nonce: nonce as Hex, validBefore: BigInt(validBefore) };
 }
 
 /** What a spend record keeps of a sent authorization: where to look it up on chain (never the signature). */

@@ -36,10 +36,15 @@ export interface Reservation {
 
 /** An `Idempotency-Key` a reservation claims in the store (see `keyClaimCheck`). */
 export interface KeyClaim {
-  /** Hex digest of the scoped key: only this is stored. */
+  /** Hex digest of the scoped key: only this is stored (in the claim, and at the end of the reservation id). */
   readonly digest: string;
-  /** The error to throw when the key is already claimed (a payment with it counts in the store). */
-  readonly taken: () => Error;
+  /** Records from this time on (ms since the epoch) are searched for the payment holding a taken claim. */
+  readonly sinceMs: number;
+  /**
+   * The error to throw when the key is already claimed (a payment with it counts in the store),
+   * given that payment's record when the store's report still has it.
+   */
+  readonly taken: (holder: SpendRecord | undefined) => Error;
 }
 
 /** Limits in token micro-units of a declared, non-USD token, by asset key. */
@@ -119,7 +124,9 @@ export class Budget {
    * thrown, and nothing reserved, when a payment with that key already counts there.
    */
   async reserve(quote: Quote, planned?: SpendAuthorization, claim?: KeyClaim): Promise<Reservation> {
-    const id = `pay_${toHex(randomBytes(12)).slice(2)}`;
+    // A claiming reservation's id ends with the claim's digest, so that the payment holding a
+    // claim can be found in the report.
+    const id = `pay_${toHex(randomBytes(12)).slice(2)}${claim ? `_${claim.digest}` : ''}`;
     const labelled = this.checksFor(quote);
     // The claim goes first: a key already used is the refusal to report, whatever the limits say.
     const checks = claim ? [keyClaimCheck(claim.digest), ...labelled.map((l) => l.check)] : labelled.map((l) => l.check);
@@ -141,7 +148,7 @@ export class Budget {
       throw new BudgetUnavailableError({ url: quote.url, operation: 'reserve the payment', cause });
     }
     if (!result.ok) {
-      if (claim && result.failed === 0) throw claim.taken();
+      if (claim && result.failed === 0) throw claim.taken(await this.claimHolder(claim));
       const failed = labelled[claim ? result.failed - 1 : result.failed]!;
       const show = (v: bigint) => (failed.unit === 'payments' ? `${v} payments` : `${formatUnits(v, 6)} ${failed.unit}`);
       throw new BudgetExceededError({
@@ -157,6 +164,16 @@ export class Budget {
       release: () => store.release(id),
       settle: (status, transaction, authorization) => store.settle(id, status, transaction, authorization),
     };
+  }
+
+  /** The newest record not given back whose reservation claimed this key, if the report can say (never throws). */
+  private async claimHolder(claim: KeyClaim): Promise<SpendRecord | undefined> {
+    const records = await this.store.report({ since: claim.sinceMs }).catch((): SpendRecord[] => []);
+    for (let i = records.length - 1; i >= 0; i--) {
+      const record = records[i]!;
+      if (record.id.endsWith(`_${claim.digest}`) && record.status !== 'released') return record;
+    }
+    return undefined;
   }
 
   /** How long {@link Budget.approve} may take for this quote, in ms: 0 when it asks nobody. */

@@ -45,7 +45,7 @@ const CLI_HINTS: Readonly<Record<string, string>> = {
   request_blocked:
     'The command never follows a redirect into a non-public address (or more than 5). Do not retry; if the address is yours, fetch its URL directly.',
   duplicate_request:
-    'A payment was already made with this Idempotency-Key (-H), by an earlier run sharing the ledger: `x402-autopay spend` lists it, and `x402-autopay reconcile --rpc <node URL>` tells whether it settled. Send a new key only to buy again.',
+    'A payment was already made with this Idempotency-Key (-H), by an earlier run sharing the ledger (its nonce is above): `x402-autopay spend` lists it, and `x402-autopay reconcile --rpc <node URL>` tells whether it settled. Send a new key only to buy again.',
   budget_unavailable: 'Check the ledger file (--ledger); docs/budget.md says how to recover a corrupt ledger.',
   settlement_unknown:
     'Do not pay again yet. After the time above, `x402-autopay reconcile --rpc <node URL>` asks the chain: it gives the amount back to the budget if the authorization expired unused, and records it settled if it was used.',

@@ -15,7 +15,8 @@ import type { AuthorizationRef } from '../schemes/exactEvm.js';
  * - `claimed`: this wrapped fetch has no record of the key, but the spend store shows a payment
  *   made with it in the last 24 hours that was not given back: by another process or wrapped
  *   fetch sharing the store, or before a restart. It may be in flight, paid or in doubt; only
- *   the process that signed it could send it again.
+ *   the process that signed it could send it again. `authorization` names it when the store's
+ *   report still has its record.
  */
 export type DuplicateRequestState = 'in_flight' | 'paid' | 'in_doubt' | 'conflict' | 'claimed';
 
@@ -67,7 +68,7 @@ export class DuplicateRequestError extends X402Error {
           : args.state === 'in_flight'
             ? 'Nothing was paid for this call. Wait for the other call to end, then read its outcome.'
             : args.state === 'claimed'
-              ? 'Nothing was paid for this call. Find the earlier payment in the spend report (budget.report(), or the CLI\'s spend) by host and time; reconcile tells whether it settled. Use a new Idempotency-Key only once you know it did not.'
+              ? 'Nothing was paid for this call. The earlier payment is in the spend report (budget.report(), or the CLI\'s spend); checkAuthorization(publicClient, error.authorization), or reconcile, tells whether it was settled. Use a new Idempotency-Key only once you know it was not.'
               : 'Nothing was paid for this call. checkAuthorization(publicClient, error.authorization) tells whether the earlier payment was settled; with the reconcile option the client asks the chain itself once it has expired. Use a new Idempotency-Key only once you know.',
     });
     this.state = args.state;

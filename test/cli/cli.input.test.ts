@@ -234,6 +234,9 @@ describe('x402-autopay (built CLI): key file, free routes, unknown outcome', () 
     expect(second.stdout).toBe('');
     expect(second.stderr).toContain('error duplicate_request: Not paid: Idempotency-Key "job-7" was already used');
     expect(second.stderr).toContain('state: claimed');
+    // The earlier run's payment, from the ledger: what `reconcile` (or a block explorer) looks up.
+    expect(second.stderr).toMatch(/nonce: 0x[0-9a-f]{64}/);
+    expect(second.stderr).toContain('authorization valid until:');
     expect(second.stderr).toContain('Money moved: no');
     expect(second.stderr).toContain('`x402-autopay spend` lists it');
     expect(paymentHeaders.length - sentBefore).toBe(sent);

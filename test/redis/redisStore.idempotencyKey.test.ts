@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/redis/index.js';
-import { DuplicateRequestError, wrapFetch } from '../../src/index.js';
+import { DuplicateRequestError, getPayment, wrapFetch } from '../../src/index.js';
 import { CLOCK_JUMP_GRACE_SECONDS } from '../../src/budget/windows.js';
 import { challengeV2, paywall, useMswServer } from '../support/msw.js';
 import { paymentRequiredV2, requirementV2 } from '../support/challenges.js';
@@ -35,10 +35,13 @@ describe.skipIf(skipWithoutRedis('test/redis/redisStore.idempotencyKey.test.ts')
     };
     const a = agent();
     const b = agent();
-    expect((await a.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    const paid = await a.paidFetch(URL_, { headers: KEY });
+    expect(paid.status).toBe(200);
     const error = await rejectionOf(b.paidFetch(URL_, { headers: KEY }));
     expect(error).toBeInstanceOf(DuplicateRequestError);
     expect(error).toMatchObject({ code: 'duplicate_request', state: 'claimed', moneyMoved: 'no' });
+    // The earlier payment, found in the shared report: b can look it up on chain.
+    expect((error as DuplicateRequestError).authorization).toEqual(getPayment(paid)!.authorization);
     expect(b.signer.calls).toBe(0);
     expect(p.paid()).toHaveLength(1);
     expect(await b.paidFetch.budget.report()).toHaveLength(1); // the store holds a's payment only

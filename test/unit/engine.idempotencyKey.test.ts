@@ -304,11 +304,17 @@ describe('a second call with the same Idempotency-Key from another wrapped fetch
   it('after a delivered answer: DuplicateRequestError (claimed); nothing signed or sent, the ledger unchanged; a new key buys again', async () => {
     const p = place(URL_, { next: settled });
     const { a, b, store } = pair();
-    expect((await a.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    const paid = await a.paidFetch(URL_, { headers: KEY });
+    expect(paid.status).toBe(200);
     const before = await store.report();
+    // The paying reservation's id ends with the claim's digest (how the holder of a claim is found).
+    expect(before.map((r) => r.id)).toEqual([expect.stringMatching(/^pay_[0-9a-f]{24}_[0-9a-f]{32}$/)]);
     const error = await rejectionOf(b.paidFetch(URL_, { headers: KEY }));
     expect(error).toBeInstanceOf(DuplicateRequestError);
-    expect(error).toMatchObject({ code: 'duplicate_request', state: 'claimed', moneyMoved: 'no', key: 'order-42', authorization: undefined });
+    expect(error).toMatchObject({ code: 'duplicate_request', state: 'claimed', moneyMoved: 'no', key: 'order-42' });
+    // It names the earlier payment's authorization (from the store's report), to look up on chain.
+    expect((error as DuplicateRequestError).authorization).toEqual(getPayment(paid)!.authorization);
+    expect(error.message).toContain(`nonce: ${getPayment(paid)!.authorization.nonce}`);
     expect(error.message).toContain('the spend store holds a payment made with this key in the last 24 hours');
     expect((error as DuplicateRequestError).hint).toContain('spend report');
     expect(b.signer.calls).toBe(0);
@@ -335,6 +341,22 @@ describe('a second call with the same Idempotency-Key from another wrapped fetch
     expect(a.signer.calls).toBe(1);
     expect(new Set(headersOf(p)).size).toBe(1);
     expect(await a.used()).toBe('0.01');
+  });
+
+  it('the holder is searched in the report of the claim\'s day, bucket and clock grace; a report that fails leaves the refusal without an authorization', async () => {
+    place(URL_, { next: settled });
+    const { a, store, clock } = pair();
+    await a.paidFetch(URL_, { headers: KEY });
+    clock.now = T0 + 3_600_000;
+    const asked: unknown[] = [];
+    const spying = { ...store, report: (query?: { since?: number; limit?: number }) => (asked.push(query), store.report(query)) };
+    const b = client({ store: spying }, clock);
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed', authorization: expect.objectContaining({ network: 'eip155:84532' }) });
+    expect(asked).toEqual([{ since: clock.now - (86_400 + 300 + 7_200) * 1000 }]);
+    const blind = { ...store, report: () => Promise.reject(new Error('report unavailable')) };
+    const c = client({ store: blind }, clock);
+    expect(await rejectionOf(c.paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'duplicate_request', state: 'claimed', authorization: undefined });
+    expect(c.signer.calls + b.signer.calls).toBe(0);
   });
 
   it('a payment that was never sent gives the key back with the amount: the other fetch pays', async () => {
