@@ -166,12 +166,15 @@ export class Budget {
     };
   }
 
-  /** The newest record not given back whose reservation claimed this key, if the report can say (never throws). */
+  /**
+   * The newest record whose reservation claimed this key, if the report can say (never throws).
+   * While a claim is held, no later reservation can take it, so the newest such record is its
+   * holder.
+   */
   private async claimHolder(claim: KeyClaim): Promise<SpendRecord | undefined> {
     const records = await this.store.report({ since: claim.sinceMs }).catch((): SpendRecord[] => []);
     for (let i = records.length - 1; i >= 0; i--) {
-      const record = records[i]!;
-      if (record.id.endsWith(`_${claim.digest}`) && record.status !== 'released') return record;
+      if (records[i]!.id.endsWith(`_${claim.digest}`)) return records[i];
     }
     return undefined;
   }

@@ -21,6 +21,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CounterCheck, CounterWindow, ReserveRequest, SpendStore } from '../../src/budget/store.js';
+import { keyClaimCheck } from '../../src/budget/keyClaimCheck.js';
 
 /** The clock a store under test reads: ms since the epoch, moved by the cases. */
 export interface ContractClock {
@@ -414,6 +415,34 @@ export function describeSpendStore(
           ['a', 'released'],
           ['b', 'settled'],
         ]);
+      });
+    });
+
+    describe('key claims (an Idempotency-Key held by one payment at a time, across everything sharing the store)', () => {
+      it('a claim is taken once, with the limits, atomically: 20 reservations of one claim at once accept exactly 1; a release frees it', async () => {
+        const { store } = await open();
+        const claim = keyClaimCheck(`0${'7'.repeat(31)}`);
+        const limit = check('g|usd|rolling:86400', rolling(86400), 10n, 1_000n);
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.reserve(request([claim, limit]))));
+        expect(results.filter((r) => r.ok)).toHaveLength(1);
+        expect(results.filter((r) => !r.ok)).toEqual(Array.from({ length: 19 }, () => ({ ok: false, failed: 0, used: 1n })));
+        // The refused ones added nothing to the limit.
+        expect(await used(store, limit.key, limit.window)).toBe(10n);
+        const holder = (await store.report())[0]!;
+        await store.release(holder.id);
+        expect((await store.reserve(request([claim, limit]))).ok).toBe(true);
+      });
+
+      timed('a claim lapses a day (and one bucket) after its payment; other claims are apart', async () => {
+        const { clock, store } = await open();
+        const t0 = clock.now;
+        const claim = keyClaimCheck(`0${'8'.repeat(31)}`);
+        expect((await store.reserve(request([claim]))).ok).toBe(true);
+        expect((await store.reserve(request([keyClaimCheck(`f${'8'.repeat(31)}`)]))).ok).toBe(true);
+        clock.now = t0 + DAY - MINUTE;
+        expect(await store.reserve(request([claim]))).toEqual({ ok: false, failed: 0, used: 1n });
+        clock.now = t0 + DAY + bucketMs(86400);
+        expect((await store.reserve(request([claim]))).ok).toBe(true);
       });
     });
 

@@ -326,7 +326,13 @@ describe('a second call with the same Idempotency-Key from another wrapped fetch
     expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
     expect((await b.paidFetch(URL_, { headers: { 'Idempotency-Key': 'order-43' } })).status).toBe(200);
     expect(b.signer.calls).toBe(1);
-    expect(await b.used()).toBe('0.02');
+    expect(await b.used()).toBe('0.02');    // Found by its claim, not by being the newest record: after other payments it is still the one named.
+    place(OTHER, { next: settled });
+    await a.paidFetch(OTHER);
+    await a.paidFetch(OTHER, { headers: { 'Idempotency-Key': 'order-44' } });
+    const later = await rejectionOf(b.paidFetch(URL_, { headers: KEY }));
+    expect((later as DuplicateRequestError).authorization).toEqual(getPayment(paid)!.authorization);
+    expect(a.signer.calls).toBe(3);
   });
 
   it('after an unknown outcome: the other fetch cannot send it again, and is refused (claimed); the one that signed it still can', async () => {
