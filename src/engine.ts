@@ -200,8 +200,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
         read,
         emit: (event) => emit('signIn', event),
       });
-      if (next instanceof Response) return next;
-      challenge = next;
+      if ('answer' in next) return next.answer;
+      challenge = next.challenge;
     }
     const payer = await payerAddress(url);
     const idempotencyKey = replay.idempotencyKey();
@@ -211,7 +211,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       const earlier = keys.claim(key);
       if (earlier !== undefined) {
         const again = await payAgain(earlier, { key, idempotencyKey, challenge, replay, fetchImpl, url, ticket });
-        if (again instanceof Response) return again;
+        if (again.kind === 'answered') return again.response;
         // The earlier payment is dead: this call pays anew, holding the key. Where the store could
         // not give the earlier one back (older than its pending TTL), the key stays claimed there
         // by it, so this payment does not claim it again.
@@ -232,14 +232,16 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
   /**
    * A call whose `Idempotency-Key` was used before (THREATS F1): the earlier payment is sent
    * again, as it was, while it can still be settled and fits this call; a payment known to be
-   * dead (expired unused on chain) is given back and `keyFreed` returned (pay anew, the key held
+   * dead (expired unused on chain) is given back and `dead` returned (pay anew, the key held
    * in flight by this call; `keyFreed` says whether the store gave it back, and with it the
-   * key's claim); anything else is a {@link DuplicateRequestError}. Never signs.
+   * key's claim); anything else is a {@link DuplicateRequestError}. Never signs. (Tagged, not
+   * told apart by `instanceof Response`: the caller's fetch may answer with another realm's
+   * Response, e.g. the `undici` package's.)
    */
   async function payAgain(
     earlier: KeyedCall<SentPayment>,
     args: { key: string; idempotencyKey: string; challenge: Challenge; replay: RequestReplay; fetchImpl: typeof fetch; url: string; ticket: BreakerTicket },
-  ): Promise<Response | { readonly keyFreed: boolean }> {
+  ): Promise<{ readonly kind: 'answered'; readonly response: Response } | { readonly kind: 'dead'; readonly keyFreed: boolean }> {
     const { key, idempotencyKey, url } = args;
     const refuse = (state: DuplicateRequestState, reason?: string): never => {
       throw new DuplicateRequestError({
@@ -260,7 +262,8 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       if (sent.bodyDigest !== (await args.replay.bodyDigest())) return refuse('conflict', 'it was sent with another body');
       const request = args.replay.paid(url, { [sent.header.name]: sent.header.value });
       keys.set(key, { kind: 'in_flight' });
-      return deliver(sent, { replay: args.replay, fetchImpl: args.fetchImpl, ticket: args.ticket, prepaid: false, key, sentBefore: true, request });
+      const response = await deliver(sent, { replay: args.replay, fetchImpl: args.fetchImpl, ticket: args.ticket, prepaid: false, key, sentBefore: true, request });
+      return { kind: 'answered', response };
     }
     if (left > 0n || !options.reconcile) return refuse('in_doubt');
     // This call asks the chain; a concurrent call with the key is in_flight meanwhile.
@@ -278,7 +281,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
     // Unused, and it never can be: the budget gets it back (THREATS G5), and this call pays anew
     // (the key stays in flight, held by this call).
     const gaveBack = await sent.reservation.release().catch(() => false);
-    return { keyFreed: gaveBack !== false };
+    return { kind: 'dead', keyFreed: gaveBack !== false };
   }
 
   async function payerAddress(url: string): Promise<Address> {

@@ -86,7 +86,8 @@ export function paymentHooks(wallet: WalletInput, options?: WrapFetchOptions): P
     if (
       isX402Error(error) ||
       paidCalls.has(kyOptions.context) ||
-      (response instanceof Response && getPayment(response) !== undefined)
+      // Not `instanceof Response`: ky's `fetch` option may answer with another realm's Response.
+      getPayment(response as Response) !== undefined
     ) {
       throw error;
     }

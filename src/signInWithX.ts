@@ -29,9 +29,17 @@ export interface SignInContext {
   readonly emit: (event: SignInEvent) => void;
 }
 
+/** What the sign-in step leads to: an answer to return, or a challenge to pay. Internal. */
+export type SignInOutcome = { readonly answer: Response } | { readonly challenge: Challenge };
+
 /** The step as the engine runs it (the engine imports only this type, so an unused step adds no bytes). Internal. */
 export interface SignInRunner extends SignInStep {
-  run(challenge: Challenge, url: string, replay: RequestReplay, fetchImpl: typeof fetch, ctx: SignInContext): Promise<Response | Challenge>;
+  /**
+   * The server's answer to the signed-in request, or the challenge to pay (the first one, or the
+   * 402 answering the sign-in). Tagged, not told apart by `instanceof Response`: the caller's
+   * fetch may answer with another realm's Response (e.g. the `undici` package's).
+   */
+  run(challenge: Challenge, url: string, replay: RequestReplay, fetchImpl: typeof fetch, ctx: SignInContext): Promise<SignInOutcome>;
 }
 
 /**
@@ -73,12 +81,12 @@ export function signInWithX(): SignInStep {
  * transit. Throws an `InvalidChallengeError` when the offer must not be signed, and a
  * `WalletError` when the wallet does not sign; nothing is paid then.
  */
-async function signInFirst(challenge: Challenge, url: string, replay: RequestReplay, fetchImpl: typeof fetch, ctx: SignInContext): Promise<Response | Challenge> {
+async function signInFirst(challenge: Challenge, url: string, replay: RequestReplay, fetchImpl: typeof fetch, ctx: SignInContext): Promise<SignInOutcome> {
   const offer = readSignInOffer(challenge, url, { nowMs: ctx.nowMs, maxSeconds: ctx.maxAuthSeconds, networkAllowed: (n) => ctx.budget.admitsNetwork(n) });
   if (offer.kind === 'refused') throw new InvalidChallengeError({ reason: offer.reason, issues: offer.issues, url });
   const { wallet } = ctx;
   const signMessage = wallet.signMessage;
-  if (offer.kind !== 'offer' || !signMessage || !ctx.budget.admitsHost(url) || replay.hasHeader(SIGN_IN_WITH_X_HEADER)) return challenge;
+  if (offer.kind !== 'offer' || !signMessage || !ctx.budget.admitsHost(url) || replay.hasHeader(SIGN_IN_WITH_X_HEADER)) return { challenge };
   let address: string;
   let header: string;
   try {
@@ -102,8 +110,8 @@ async function signInFirst(challenge: Challenge, url: string, replay: RequestRep
     // Nothing was paid and the first 402 still stands (a browser's CORS refusal of the header
     // lands here too): pay it as if no sign-in had been offered.
     ctx.emit({ ...event, granted: false });
-    return challenge;
+    return { challenge };
   }
   ctx.emit({ ...event, granted: answer.status !== 402, status: answer.status });
-  return answer.status === 402 ? ctx.read(answer) : answer;
+  return answer.status === 402 ? { challenge: await ctx.read(answer) } : { answer };
 }

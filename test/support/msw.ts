@@ -90,3 +90,17 @@ export function paywall(args: {
   });
   return { handler, seen, paid: () => seen.filter((s) => s.paid) };
 }
+
+/**
+ * The global fetch (so msw still answers), whose answers are remade as the `undici` package's
+ * Response: another realm's class, for which `instanceof Response` is false, as a caller's
+ * `fetch` (undici's own, a polyfill) may give.
+ */
+export const foreignRealmFetch: typeof fetch = async (input, init) => {
+  const { Response: ForeignResponse } = await import('undici');
+  const answer = await fetch(input, init);
+  const body = answer.body === null ? null : await answer.arrayBuffer();
+  const foreign = new ForeignResponse(body, { status: answer.status, statusText: answer.statusText, headers: [...answer.headers] });
+  if (foreign instanceof Response) throw new Error('foreignRealmFetch: undici Response is the global Response here');
+  return foreign as unknown as Response;
+};

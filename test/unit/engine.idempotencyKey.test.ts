@@ -17,7 +17,7 @@ import {
   type AuthorizationCheck,
   type DeniedEvent,
 } from '../../src/index.js';
-import { challengeV2, paywall, useMswServer, type SeenRequest } from '../support/msw.js';
+import { challengeV2, foreignRealmFetch, paywall, useMswServer, type SeenRequest } from '../support/msw.js';
 import { decodeHeader, paymentRequiredV2, requirementV2, settlementHeader, testAccount } from '../support/challenges.js';
 import { countingSigner } from '../support/signers.js';
 import { rejectionOf } from '../support/secrets.js';
@@ -54,10 +54,10 @@ function place(url: string, answer: { next: Answer }, extra: Record<string, unkn
   return p;
 }
 
-function client(options: Parameters<typeof wrapFetch>[2] = {}, clock: { now: number } = { now: T0 }) {
+function client(options: Parameters<typeof wrapFetch>[2] = {}, clock: { now: number } = { now: T0 }, fetchImpl: typeof fetch = fetch) {
   const signer = countingSigner();
   const denied: DeniedEvent[] = [];
-  const paidFetch = wrapFetch(fetch, signer, {
+  const paidFetch = wrapFetch(fetchImpl, signer, {
     clock: () => clock.now,
     store: memoryStore({ clock: () => clock.now }),
     resend: false,
@@ -83,24 +83,30 @@ function checker(state: AuthorizationCheck['state']): AuthorizationChecker & { a
 }
 
 describe('a second call with the same Idempotency-Key', () => {
-  it('after an unknown outcome: sends the same payment again (no signature), and it settles; counted once', async () => {
-    const answer = { next: unavailable };
-    const p = place(URL_, answer);
-    const { paidFetch, signer, used } = client();
-    const first = await rejectionOf(paidFetch(URL_, { headers: KEY }));
-    expect(first).toBeInstanceOf(SettlementUnknownError);
-    answer.next = settled;
-    const response = await paidFetch(URL_, { headers: KEY });
-    expect(response.status).toBe(200);
-    expect(getPayment(response)).toMatchObject({ status: 'settled' });
-    expect(signer.calls).toBe(1);
-    expect(headersOf(p)).toHaveLength(2);
-    expect(headersOf(p)[1]).toBe(headersOf(p)[0]);
-    // Every request still carries the caller's header: it is the server's as well.
-    expect(p.seen.every((s) => s.headers['idempotency-key'] === 'order-42')).toBe(true);
-    expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['settled']);
-    expect(await used()).toBe('0.01');
-  });
+  for (const [via, fetchImpl] of [
+    ['', undefined], // the global fetch, as msw patched it
+    // payAgain's answer is told apart from "pay anew" without `instanceof Response`.
+    [", through a fetch answering another realm's Response (the undici package's)", foreignRealmFetch],
+  ] as const) {
+    it(`after an unknown outcome${via}: sends the same payment again (no signature), and it settles; counted once`, async () => {
+      const answer = { next: unavailable };
+      const p = place(URL_, answer);
+      const { paidFetch, signer, used } = client({}, { now: T0 }, fetchImpl);
+      const first = await rejectionOf(paidFetch(URL_, { headers: KEY }));
+      expect(first).toBeInstanceOf(SettlementUnknownError);
+      answer.next = settled;
+      const response = await paidFetch(URL_, { headers: KEY });
+      expect(response.status).toBe(200);
+      expect(getPayment(response)).toMatchObject({ status: 'settled' });
+      expect(signer.calls).toBe(1);
+      expect(headersOf(p)).toHaveLength(2);
+      expect(headersOf(p)[1]).toBe(headersOf(p)[0]);
+      // Every request still carries the caller's header: it is the server's as well.
+      expect(p.seen.every((s) => s.headers['idempotency-key'] === 'order-42')).toBe(true);
+      expect((await paidFetch.budget.report()).map((r) => r.status)).toEqual(['settled']);
+      expect(await used()).toBe('0.01');
+    });
+  }
 
   it('after a refusal (402 to the payment): sends it again; a second 402 is settlement_unknown, never a second payment', async () => {
     const refuse: Answer = () => challengeV2(paymentRequiredV2([requirementV2()], { error: 'facilitator busy' }));

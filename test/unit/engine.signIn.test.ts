@@ -14,7 +14,7 @@ import {
   type WalletInput,
   type WrapFetchOptions,
 } from '../../src/index.js';
-import { useMswServer } from '../support/msw.js';
+import { foreignRealmFetch, useMswServer } from '../support/msw.js';
 import { testAccount } from '../support/challenges.js';
 import { signInServer } from '../support/signInMsw.js';
 import { countingSigner, fakeProvider } from '../support/signers.js';
@@ -64,6 +64,17 @@ describe('signIn: sign in instead of paying again (x402 sign-in-with-x)', () => 
     expect((await c.paidFetch.budget.report()).length).toBe(1);
     // The sign-in goes like a payment: no redirect is followed with it.
     expect(s.seen.filter((r) => 'sign-in-with-x' in r.headers).every((r) => r.redirect === 'manual')).toBe(true);
+  });
+
+  it('with a fetch answering another realm\'s Response (the undici package\'s): the signed-in answer is returned as it is', async () => {
+    const s = signInServer();
+    server.use(s.handler);
+    const paidFetch = wrapFetch(foreignRealmFetch, testAccount, { store: memoryStore(), signIn: signInWithX() });
+    expect((await paidFetch(URL_)).status).toBe(200);
+    const second = await paidFetch(URL_);
+    expect(await second.json()).toEqual({ signedInAs: testAccount.address });
+    expect(getPayment(second)).toBeUndefined();
+    expect(s.payments()).toHaveLength(1);
   });
 
   it('an auth-only route (nothing to pay) lets a signed-in wallet in; without signIn it is no_acceptable_option', async () => {
