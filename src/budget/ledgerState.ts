@@ -50,7 +50,6 @@ function sweepKeyClaims(counters: CounterState, nowSeconds: number): void {
   for (const key of Object.keys(counters)) if (isKeyClaim(key)) counterValue(counters, key, KEY_CLAIM_WINDOW, nowSeconds);
 }
 
-
 /** Releases a pending reservation; true if there was one. */
 export function releaseIn(state: LedgerState, id: string): boolean {
   const entry = Object.hasOwn(state.pending, id) ? state.pending[id] : undefined;
