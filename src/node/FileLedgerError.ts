@@ -1,7 +1,9 @@
 /** Why a {@link FileLedgerError} was thrown. */
 export type FileLedgerProblem =
-  /** The files are not what this library wrote: truncated, edited, reordered, foreign, from the future, or rolled back. */
+  /** The files are not what this library wrote: truncated, edited, reordered, foreign, dated in the future, or rolled back. */
   | 'corrupt'
+  /** The ledger is in a newer format than this version reads (written by a newer x402-autopay): nothing was written to it. */
+  | 'newer_format'
   /** Another live process held the lock for longer than `lockTimeoutMs`. */
   | 'lock_timeout'
   /** The lock this process held was taken or removed by someone else while it was held. */
@@ -37,6 +39,33 @@ export class FileLedgerError extends Error {
     this.problem = args.problem;
     this.path = args.path;
   }
+}
+
+/**
+ * A {@link FileLedgerError} for a ledger in a newer format than this version reads: a process of
+ * a newer x402-autopay wrote it. Nothing is written to it (no record, no quarantine), so the
+ * newer processes sharing it go on; this one pays nothing until it is upgraded.
+ *
+ * @param path - the ledger's state file.
+ * @param version - the format version the state file declares.
+ * @param supported - the format version this library reads.
+ * @returns the error to throw.
+ *
+ * @example
+ * ```ts
+ * import { newerLedger } from './FileLedgerError.js';
+ * throw newerLedger('/var/lib/agent/ledger.json', 2, 1);
+ * ```
+ */
+export function newerLedger(path: string, version: number, supported: number): FileLedgerError {
+  return new FileLedgerError({
+    problem: 'newer_format',
+    path,
+    message:
+      `fileStore: the spend ledger ${path} is in format ${version}, written by a newer x402-autopay; this version reads format ${supported}. ` +
+      `Nothing is paid through it by this process, and nothing was written to it. ` +
+      `To go on: upgrade x402-autopay here to the version the other processes sharing the ledger run (a ledger is shared by processes of one version, or of versions that read its format). Do not move the files aside: they hold what was spent in the current windows.`,
+  });
 }
 
 /**

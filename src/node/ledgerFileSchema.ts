@@ -21,7 +21,7 @@ export interface JournalLink {
 /** The content of the state file `<path>`: the budget state, its journal link and a checksum. */
 export interface StateFile {
   readonly format: typeof STATE_FORMAT;
-  readonly version: 1;
+  readonly version: typeof LEDGER_FORMAT_VERSION;
   /** When it was written, ms since the epoch by the writer's clock. */
   readonly writtenAt: number;
   readonly state: LedgerState;
@@ -78,6 +78,15 @@ export type JournalRecord = JournalEvent & {
 /** The `format` member of every state file. */
 export const STATE_FORMAT = 'x402-autopay/file-ledger' as const;
 
+/**
+ * The ledger format this version reads and writes: the state file's `version`. A version that
+ * changes what the files mean (a new record, a new member, a new replay rule) raises it, and
+ * writes the raised number into the state file before it appends the first record of the new
+ * format; a process that finds a number higher than its own refuses the ledger as
+ * `newer_format` ({@link newerFormatVersion}), without writing or quarantining anything.
+ */
+export const LEDGER_FORMAT_VERSION = 1;
+
 export type { Parsed };
 
 const time = z.number().check(z.int(), z.minimum(0));
@@ -87,7 +96,7 @@ const text = z.string().check(z.maxLength(4096));
 
 const stateFileSchema = z.strictObject({
   format: z.literal(STATE_FORMAT),
-  version: z.literal(1),
+  version: z.literal(LEDGER_FORMAT_VERSION),
   writtenAt: time,
   state: ledgerStateSchema,
   journal: z.strictObject({ bytes: count, records: count, last: hash, tail: count }),
@@ -111,6 +120,34 @@ const recordSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...common, type: z.literal('release') }),
   z.strictObject({ ...common, type: z.literal('settle'), status: z.enum(['settled', 'failed', 'unknown']), transaction: z.optional(text), authorization: z.optional(spendAuthorizationSchema), hold: z.optional(z.literal(true)) }),
 ]);
+
+/**
+ * The format version a state file declares when it is this library's file in a format newer than
+ * {@link LEDGER_FORMAT_VERSION}: JSON whose `format` is {@link STATE_FORMAT} and whose `version`
+ * is a higher whole number. Nothing else of a newer file is judged (its checksum and shape are
+ * the newer version's to check). Undefined for anything else, which is then judged as this
+ * version's own format (and found corrupt if it is not).
+ *
+ * @param text - the state file's content, which {@link parseStateFile} refused.
+ * @returns the newer format version, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { newerFormatVersion } from './ledgerFileSchema.js';
+ * newerFormatVersion('{"format":"x402-autopay/file-ledger","version":2}\n'); // 2
+ * ```
+ */
+export function newerFormatVersion(text: string): number | undefined {
+  let file: unknown;
+  try {
+    file = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) return undefined;
+  const { format, version } = file as { format?: unknown; version?: unknown };
+  return format === STATE_FORMAT && typeof version === 'number' && Number.isSafeInteger(version) && version > LEDGER_FORMAT_VERSION ? version : undefined;
+}
 
 /** A verified state file, and the canonical text of its `state` member (what journal records hash). */
 export interface ParsedStateFile {
@@ -145,7 +182,7 @@ export function parseStateFile(text: string): Parsed<ParsedStateFile> {
   const contentText = body.startsWith(first) ? `{${body.slice(first.length)}` : canonicalJson(content);
   if (sha256Hex(contentText) !== checksum) return { ok: false, why: 'its checksum does not match its content' };
   const head = `${first}"format":${JSON.stringify(STATE_FORMAT)},"journal":${canonicalJson(content.journal)},"state":`;
-  const tail = `,"version":1,"writtenAt":${canonicalJson(content.writtenAt)}}`;
+  const tail = `,"version":${LEDGER_FORMAT_VERSION},"writtenAt":${canonicalJson(content.writtenAt)}}`;
   const stateText = body.startsWith(head) && body.endsWith(tail) ? body.slice(head.length, body.length - tail.length) : canonicalJson(content.state);
   return { ok: true, value: { file: parsed.value as StateFile, stateText } };
 }
@@ -170,7 +207,7 @@ export function stateFileText(stateText: string, journal: JournalLink, writtenAt
     format: JSON.stringify(STATE_FORMAT),
     journal: canonicalJson({ bytes: journal.bytes, last: journal.last, records: journal.records, tail: journal.tail }),
     state: stateText,
-    version: '1',
+    version: String(LEDGER_FORMAT_VERSION),
     writtenAt: canonicalJson(writtenAt),
   };
   const checksum = sha256Hex(canonicalMembers(members));

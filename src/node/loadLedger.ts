@@ -1,8 +1,8 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { emptyLedgerState, type LedgerState } from '../budget/ledgerState.js';
 import { canonicalJson } from './canonicalJson.js';
-import { corruptLedger } from './FileLedgerError.js';
-import { GENESIS_HASH, ledgerStateJson, parseStateFile, type JournalLink, type JournalRecord } from './ledgerFileSchema.js';
+import { corruptLedger, newerLedger } from './FileLedgerError.js';
+import { GENESIS_HASH, LEDGER_FORMAT_VERSION, ledgerStateJson, newerFormatVersion, parseStateFile, type JournalLink, type JournalRecord } from './ledgerFileSchema.js';
 import { sha256Hex } from './sha256Hex.js';
 import { MAX_LINE_BYTES, parseJournalLine } from './parseJournalLine.js';
 import type { LedgerFiles } from './ledgerFiles.js';
@@ -70,8 +70,9 @@ const MAX_COMPLETION_BYTES = 16 * 1024 * 1024;
  * size equals the recorded length, and its last line (read alone) is a valid record whose hash,
  * number and state hash match the state file. Records found past the recorded end are accepted
  * only as the completion of an interrupted commit: whole lines, chained, each applying to the
- * state, the last one's state hash matching. Anything else throws a `corrupt`
- * {@link FileLedgerError}. No files: a fresh, empty ledger.
+ * state, the last one's state hash matching. A state file of a newer format throws a
+ * `newer_format` {@link FileLedgerError}, before the journal is read; anything else wrong
+ * throws a `corrupt` one. No files: a fresh, empty ledger.
  *
  * With `previous` (the snapshot this store object last verified or wrote), the state file and the
  * journal's last line are still read on every call, and compared byte for byte with the ones
@@ -83,7 +84,7 @@ const MAX_COMPLETION_BYTES = 16 * 1024 * 1024;
  * @param options - clock and skew.
  * @param previous - the last snapshot of this store object, whose proof may be reused.
  * @returns the verified snapshot.
- * @throws FileLedgerError (`corrupt`) on any doubt; file system errors as they come.
+ * @throws FileLedgerError (`newer_format` for a newer version's ledger, `corrupt` on any other doubt); file system errors as they come.
  *
  * @example
  * ```ts
@@ -106,7 +107,7 @@ export async function loadLedger(files: LedgerFiles, options: VerifyOptions, pre
   const reusable = previous?.proof && previous.proof.latest <= limit && bytes.equals(previous.proof.stateBytes) ? previous : undefined;
   const { state, stateText, link, stateHash, latest } = reusable
     ? { ...reusable, stateHash: () => reusable.proof!.stateHash, latest: reusable.proof!.stateLatest }
-    : verifyStateFile(bytes, options, fail);
+    : verifyStateFile(files.state, bytes, options, fail);
 
   if (journalSize === undefined) {
     if (link.bytes !== 0) fail(`the journal ${files.journal} is missing (the state file says ${link.bytes} bytes)`);
@@ -145,6 +146,7 @@ export async function loadLedger(files: LedgerFiles, options: VerifyOptions, pre
 
 /** The state file's own checks (everything but the journal), on bytes not verified before. */
 function verifyStateFile(
+  path: string,
   bytes: Buffer,
   options: VerifyOptions,
   fail: (what: string) => never,
@@ -156,7 +158,12 @@ function verifyStateFile(
     return fail('the state file is not valid UTF-8');
   }
   const parsed = parseStateFile(text);
-  if (!parsed.ok) return fail(`the state file: ${parsed.why}`);
+  if (!parsed.ok) {
+    // A newer version's file is not judged by this version's rules: it is refused as newer.
+    const newer = newerFormatVersion(text);
+    if (newer !== undefined) throw newerLedger(path, newer, LEDGER_FORMAT_VERSION);
+    return fail(`the state file: ${parsed.why}`);
+  }
   const { state, journal: link, writtenAt } = parsed.value.file;
   const limit = options.now + options.maxClockSkewMs;
   if (writtenAt > limit) fail(`the state file was written at ${iso(writtenAt)}, ahead of this process's clock (${iso(options.now)}): the clock went back or the file was edited`);
