@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { spendAuthorizationSchema } from '../budget/spendAuthorizationSchema.js';
-import { emptyLedgerState, releaseIn, reserveIn, settleIn, usageIn, type LedgerState } from '../budget/ledgerState.js';
+import { emptyLedgerState, LEDGER_STATE_VERSION, releaseIn, reserveIn, settleIn, usageIn, type LedgerState } from '../budget/ledgerState.js';
 import type { ReserveResult, SpendRecord, SpendStore } from '../budget/store.js';
 import { decimal, ledgerStateSchema, mapKey, parseStoredJson } from '../budget/ledgerStateSchema.js';
 
@@ -267,5 +267,24 @@ function decode(stored: unknown, key: string): StoredLedger {
   };
   if (typeof stored !== 'string') return fail(`a ${stored === null ? 'null' : typeof stored} where JSON text belongs`);
   const parsed = parseStoredJson(stored, storedSchema);
-  return parsed.ok ? (parsed.value as StoredLedger) : fail(parsed.why);
+  if (parsed.ok) return parsed.value as StoredLedger;
+  const newer = newerVersion(stored);
+  if (newer !== undefined) {
+    throw new Error(
+      `browserStore: the stored ledger "${key}" is in format ${newer}, written by a newer x402-autopay (most likely another tab or window of this site running a newer build of the app); ` +
+        `this page's version reads format ${LEDGER_STATE_VERSION}. Nothing is paid from this page, and nothing was written to the ledger: reload the page to run the newer build. ` +
+        'Do not delete the ledger: it holds what was spent.',
+    );
+  }
+  return fail(parsed.why);
+}
+
+/** The format version a stored ledger declares (`ledger.version`) when it is a whole number above this version's; undefined otherwise. */
+function newerVersion(stored: string): number | undefined {
+  try {
+    const version = (JSON.parse(stored) as { ledger?: { version?: unknown } } | null)?.ledger?.version;
+    return typeof version === 'number' && Number.isSafeInteger(version) && version > LEDGER_STATE_VERSION ? version : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -12,14 +12,21 @@ export const PENDING_TTL_MS = 3_600_000;
  * Serialisable as JSON (amounts are decimal strings).
  */
 export interface LedgerState {
-  readonly version: 1;
+  readonly version: typeof LEDGER_STATE_VERSION;
   counters: CounterState;
   pending: Record<string, { readonly time: number; readonly adds: readonly BucketAdd[] }>;
 }
 
+/**
+ * The version of the {@link LedgerState} shape, stored with it. The browser store's format is
+ * this version (a newer one is refused as written by a newer x402-autopay); the file store's
+ * state file has a format version of its own around it.
+ */
+export const LEDGER_STATE_VERSION = 1;
+
 /** An empty ledger state. */
 export function emptyLedgerState(): LedgerState {
-  return { version: 1, counters: {}, pending: {} };
+  return { version: LEDGER_STATE_VERSION, counters: {}, pending: {} };
 }
 
 /** Check-and-reserve on a state the caller holds exclusively. Idempotent by id. */

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { toChallengeIssues } from '../protocol/issues.js';
+import { LEDGER_STATE_VERSION } from './ledgerState.js';
 
 /** Keys of stored maps; `__proto__` is never a key this library writes. */
 export const mapKey = z.string().check(
@@ -12,7 +13,7 @@ export const decimal = z.string().check(z.regex(/^(0|[1-9][0-9]{0,99})$/, 'must 
 
 /** The schema of a stored `LedgerState` (src/budget/ledgerState.ts), shared by the file and browser stores. */
 export const ledgerStateSchema = z.strictObject({
-  version: z.literal(1),
+  version: z.literal(LEDGER_STATE_VERSION),
   counters: z.record(mapKey, z.record(z.string().check(z.regex(/^-?(0|[1-9][0-9]{0,15})$/, 'must be a bucket index')), decimal)),
   pending: z.record(
     mapKey,

@@ -318,6 +318,24 @@ describeWithChromium('browserStore in Chromium (built package)', () => {
     }
   });
 
+  it('refuses a ledger of a newer format (a tab running a newer build wrote it): reload, do not delete; the stored value is left as found', async () => {
+    const { pages } = await tabs(1);
+    const page = pages[0]!;
+    const newer = JSON.stringify({ ledger: { version: 2, counters: {}, pending: {}, epochs: [] }, records: [] });
+    await rawLedger(page, LEDGER_KEY, newer);
+    const message = await page.evaluate(async () => {
+      const store = (window as unknown as PageGlobals).x402.browserStore();
+      try {
+        await store.reserve({ id: 'x', checks: [], record: { host: 'h', payee: 'p', amount: '1', asset: 'a', network: 'n' } });
+        return 'resolved';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    expect(message).toMatch(/the stored ledger "x402-autopay:ledger" is in format 2, written by a newer x402-autopay .*reload the page to run the newer build\. Do not delete the ledger/);
+    expect(await rawLedger(page, LEDGER_KEY)).toBe(`${LEDGER_KEY}=${newer}`);
+  });
+
   it('throws a clear error at creation when navigator.locks or indexedDB is missing', async () => {
     const { pages } = await tabs(2);
     const noLocks = await pages[0]!.evaluate(() => {

@@ -142,7 +142,9 @@ describe('browserStore specifics', () => {
     ['an object where JSON text belongs', valid],
     ['a number where JSON text belongs', 42],
     ['a missing records list', JSON.stringify({ ledger: valid.ledger })],
-    ['another ledger version', JSON.stringify({ ...valid, ledger: { ...valid.ledger, version: 2 } })],
+    ['ledger version 0', JSON.stringify({ ...valid, ledger: { ...valid.ledger, version: 0 } })],
+    ['ledger version "2" (a string)', JSON.stringify({ ...valid, ledger: { ...valid.ledger, version: '2' } })],
+    ['ledger version 1.5', JSON.stringify({ ...valid, ledger: { ...valid.ledger, version: 1.5 } })],
     ['a negative counter', JSON.stringify({ ...valid, ledger: { ...valid.ledger, counters: { 'g|usd|total': { '0': '-5' } } } })],
     ['a fractional counter', JSON.stringify({ ...valid, ledger: { ...valid.ledger, counters: { 'g|usd|total': { '0': '1.5' } } } })],
     ['a counter as a number', JSON.stringify({ ...valid, ledger: { ...valid.ledger, counters: { 'g|usd|total': { '0': 5 } } } })],
@@ -160,6 +162,21 @@ describe('browserStore specifics', () => {
     await expect(store.report()).rejects.toThrow(/corrupt/);
     await expect(store.release('x')).rejects.toThrow(/corrupt/);
     await expect(store.settle('x', 'settled')).rejects.toThrow(/corrupt/);
+    expect(await raw(KEY)).toEqual(value);
+  });
+
+  it.each([
+    ['version 2, otherwise valid', JSON.stringify({ ...valid, ledger: { ...valid.ledger, version: 2 } }), 2],
+    ['version 9 in a shape this version does not know', JSON.stringify({ ledger: { version: 9, shards: [] }, journal: {} }), 9],
+  ])('a ledger of a newer format (%s) is refused as written by a newer version, and left as found', async (_, value, version) => {
+    await raw(KEY, value);
+    const store = browserStore();
+    const newer = new RegExp(`is in format ${version}, written by a newer x402-autopay .*reads format 1\\. Nothing is paid from this page, and nothing was written to the ledger: reload the page .*Do not delete the ledger`);
+    await expect(store.reserve({ id: 'x', checks: [check], record })).rejects.toThrow(newer);
+    await expect(store.usage([check])).rejects.toThrow(newer);
+    await expect(store.report()).rejects.toThrow(newer);
+    await expect(store.release('x')).rejects.toThrow(newer);
+    await expect(store.settle('x', 'settled')).rejects.toThrow(newer);
     expect(await raw(KEY)).toEqual(value);
   });
 
