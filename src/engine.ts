@@ -34,6 +34,8 @@ import type { Challenge, PaymentOption } from './protocol/challenge.js';
 import { createPrepayTerms } from './prepayTerms.js';
 import type { SignInRunner } from './signInWithX.js';
 import { reconcilePayments, type ReconciledPayment, type ReconcileOptions } from './budget/reconcilePayments.js';
+import { authorizationOf } from './budget/authorizationOf.js';
+import { freeDeadClaim } from './budget/freeDeadClaim.js';
 import type { ResolvedOptions } from './options.js';
 import type { Wallet } from './wallets/types.js';
 
@@ -377,6 +379,7 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
       // A keyed call also claims its key in the store, with the limits: a payment made with it by
       // another process sharing the store (or before a restart) refuses this one (THREATS F1).
       const written = args.idempotencyKey;
+      let holder: SpendRecord | undefined;
       const claim =
         key === undefined || written === undefined || args.claimInStore === false
           ? undefined
@@ -384,10 +387,19 @@ export function createEngine(wallet: Wallet, options: ResolvedOptions): Engine {
               digest: keyedPaymentId(key).slice(4),
               // A claim counts for a day, plus a bucket and the clock grace of the windows.
               sinceMs: options.clock() - CLAIM_SEARCH_MS,
-              taken: (holder: SpendRecord | undefined) =>
-                new DuplicateRequestError({ url, key: written, state: 'claimed', ...(holder?.authorization ? { authorization: authorizationOf(holder) } : {}) }),
+              taken: (found: SpendRecord | undefined) => {
+                holder = found;
+                return new DuplicateRequestError({ url, key: written, state: 'claimed', ...(found?.authorization ? { authorization: authorizationOf(found) } : {}) });
+              },
             };
-      reservation = await budget.reserve(quote, { from: payer, nonce, validBefore: latestValidBefore.toString() }, claim);
+      const planned = { from: payer, nonce, validBefore: latestValidBefore.toString() };
+      reservation = await budget.reserve(quote, planned, claim).catch(async (error: unknown) => {
+        // With the reconcile option, a claim held by a payment the chain shows expired unused (its
+        // process died or gave up) is given back, and the key claimed once more: one process wins.
+        const dead = holder && options.reconcile ? await freeDeadClaim(options.store, options.reconcile, holder) : false;
+        if (!dead) throw error;
+        return budget.reserve(quote, planned, claim);
+      });
       await budget.approve(quote);
       // Check and pin the payee and the price in one synchronous step, right before signing.
       const unpinPayee = pins.claim(quote);
@@ -611,12 +623,6 @@ function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 16 && out.includes(secret)) out = out.split(secret).join(redact(secret));
   return out;
-}
-
-/** A spend record's authorization (planned or signed) as one to look up on chain; the record must have one. */
-function authorizationOf(record: SpendRecord): AuthorizationRef {
-  const { from, nonce, validBefore } = record.authorization!;
-  return { network: record.network, token: record.asset as Address, from: from as Address, nonce: nonce as Hex, validBefore: BigInt(validBefore) };
 }
 
 /** What a spend record keeps of a sent authorization: where to look it up on chain (never the signature). */

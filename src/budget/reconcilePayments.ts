@@ -1,5 +1,5 @@
-import type { Address, Hex } from 'viem';
 import { PENDING_TTL_MS } from './ledgerState.js';
+import { authorizationOf } from './authorizationOf.js';
 import { isX402Error } from '../errors/X402Error.js';
 import type { SpendStore } from './store.js';
 import type { AuthorizationChecker } from '../chainChecker.js';
@@ -88,13 +88,7 @@ export async function reconcilePayments(store: SpendStore, checker: Authorizatio
     // A reservation is asked about only once no signature for it can be valid: one in flight is left alone.
     const leftBehind = record.status === 'reserved' && BigInt(record.authorization.validBefore) < nowSeconds;
     if (receipt ? !options.receipts : record.status !== 'failed' && record.status !== 'unknown' && !leftBehind) continue;
-    const authorization: AuthorizationRef = Object.freeze({
-      network: record.network,
-      token: record.asset as Address,
-      from: record.authorization.from as Address,
-      nonce: record.authorization.nonce as Hex,
-      validBefore: BigInt(record.authorization.validBefore),
-    });
+    const authorization = authorizationOf(record);
     const facts = { id: record.id, authorization, host: record.host, payTo: record.payee, amount: BigInt(record.amount), asset: record.asset };
     let state: 'used' | 'expired' | 'pending';
     try {

@@ -16,7 +16,8 @@ import type { AuthorizationRef } from '../schemes/exactEvm.js';
  *   made with it in the last 24 hours that was not given back: by another process or wrapped
  *   fetch sharing the store, or before a restart. It may be in flight, paid or in doubt; only
  *   the process that signed it could send it again. `authorization` names it when the store's
- *   report still has its record.
+ *   report still has its record. (With the `reconcile` option, a holder the chain shows expired
+ *   unused is given back first and the call pays: this state then means it was not.)
  */
 export type DuplicateRequestState = 'in_flight' | 'paid' | 'in_doubt' | 'conflict' | 'claimed';
 

@@ -20,6 +20,8 @@ export interface PayingWorkerSpec {
   readonly ledger: string;
   readonly concurrency: number;
   readonly killAt?: KillPoint;
+  /** The `Idempotency-Key` of the calls after `ready`, if any. */
+  readonly key?: string;
 }
 
 /**

@@ -7,8 +7,9 @@
  * `ready`: `post-reserve` (reserved, nothing signed), `post-sign` (signed, not recorded as sent,
  * not sent), `post-write-ahead` (recorded as sent, not sent), `in-flight` (sent, no answer yet),
  * `post-response` (the server answered, the outcome not recorded) or `post-settle` (recorded as
- * settled). Before `ready` nothing is armed.
- *   node --import tsx test/support/payingWorker.ts '<json { url, privateKey, ledger, concurrency, killAt? }>'
+ * settled). Before `ready` nothing is armed. With `key`, the calls after `ready` carry it as
+ * their `Idempotency-Key` (one logical request, delivered again and again).
+ *   node --import tsx test/support/payingWorker.ts '<json { url, privateKey, ledger, concurrency, killAt?, key? }>'
  */
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Hex } from 'viem';
@@ -18,7 +19,7 @@ import { fileStore } from '../../src/node/index.js';
 /** Where the worker may kill itself. */
 export type KillPoint = 'post-reserve' | 'post-sign' | 'post-write-ahead' | 'in-flight' | 'post-response' | 'post-settle';
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as { url: string; privateKey: Hex; ledger: string; concurrency: number; killAt?: KillPoint };
+const spec = JSON.parse(process.argv[2] ?? '{}') as { url: string; privateKey: Hex; ledger: string; concurrency: number; killAt?: KillPoint; key?: string };
 let armed = false;
 const die = (point: KillPoint) => {
   if (armed && spec.killAt === point) process.kill(process.pid, 'SIGKILL');
@@ -66,7 +67,7 @@ const paidFetch = wrapFetch(transport, wallet, {
   resend: false,
 });
 const once = async () => {
-  const outcome = await paidFetch(spec.url).then(
+  const outcome = await paidFetch(spec.url, armed && spec.key !== undefined ? { headers: { 'Idempotency-Key': spec.key } } : undefined).then(
     async (response) => `${response.status} ${(await response.arrayBuffer()).byteLength}`,
     (error: unknown) => String((error as { code?: unknown }).code ?? error),
   );

@@ -440,6 +440,139 @@ describe('a second call with the same Idempotency-Key from another wrapped fetch
   });
 });
 
+describe('a claim held by a dead payment (its process died or gave up), with the reconcile option', () => {
+  /** A chain as the token sees it: `used` for the nonces in `settled`, `expired` once the clock is past validBefore, `pending` before. */
+  function chain(clock: { now: number }, settled = new Set<string>()) {
+    const c = {
+      asked: [] as string[],
+      down: false,
+      async check(a: Parameters<AuthorizationChecker['check']>[0]) {
+        c.asked.push(a.nonce);
+        if (c.down) throw new Error('RPC unreachable');
+        const state = settled.has(a.nonce) ? 'used' : BigInt(Math.floor(clock.now / 1000)) > a.validBefore ? 'expired' : 'pending';
+        return { state, blockNumber: 1n, blockTimestamp: BigInt(Math.floor(clock.now / 1000)), validBefore: a.validBefore } as AuthorizationCheck;
+      },
+    };
+    return c;
+  }
+
+  /** Fetch a pays with the key and gets no answer (its payment stays unknown, holding the claim); b, c share the store. */
+  async function abandoned(bOptions: Parameters<typeof wrapFetch>[2] = {}) {
+    const answer = { next: unavailable };
+    const p = place(URL_, answer);
+    const clock = { now: T0 };
+    const store = memoryStore({ clock: () => clock.now });
+    const a = client({ store }, clock);
+    const first = (await rejectionOf(a.paidFetch(URL_, { headers: KEY }))) as SettlementUnknownError;
+    expect(first).toBeInstanceOf(SettlementUnknownError);
+    return { p, answer, clock, store, a, first, b: client({ store, ...bOptions }, clock), c: client({ store }, clock) };
+  }
+
+  it('expired unused on chain: given back and paid by the other fetch; refused while it can still be settled, and without the option', async () => {
+    const clock = { now: T0 };
+    const token = chain(clock);
+    const { p, answer, store, a, first, b, c, ...rest } = await abandoned({ reconcile: token });
+    rest.clock.now = clock.now = Number(first.validBefore) * 1000 - 5_000;
+    const early = await rejectionOf(b.paidFetch(URL_, { headers: KEY }));
+    expect(early).toMatchObject({ code: 'duplicate_request', state: 'claimed', authorization: first.authorization });
+    expect(token.asked).toEqual([first.authorization.nonce]);
+    const before = await store.report();
+
+    rest.clock.now = clock.now = Number(first.validBefore) * 1000 + 1_000;
+    expect(await rejectionOf(c.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
+    expect(await store.report()).toEqual(before); // without the option nothing is asked or changed
+    answer.next = settled;
+    const response = await b.paidFetch(URL_, { headers: KEY });
+    expect(getPayment(response)?.status).toBe('settled');
+    expect(token.asked).toEqual([first.authorization.nonce, first.authorization.nonce]);
+    expect(b.signer.calls).toBe(1);
+    expect(c.signer.calls).toBe(0);
+    const nonces = headersOf(p).map((h) => decodeHeader(h!).payload.authorization.nonce);
+    expect(nonces).toEqual([first.authorization.nonce, getPayment(response)!.authorization.nonce]);
+    expect(nonces[0]).not.toBe(nonces[1]);
+    const report = await store.report();
+    expect(report.map((r) => [r.status, r.authorization?.nonce])).toEqual([
+      ['released', first.authorization.nonce],
+      ['settled', getPayment(response)!.authorization.nonce],
+    ]);
+    expect(await b.used()).toBe('0.01');
+    // The key is held by the new payment now: the others are refused, naming it.
+    expect(await rejectionOf(c.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed', authorization: getPayment(response)!.authorization });
+    expect(await rejectionOf(a.paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'duplicate_request' });
+    expect(a.signer.calls).toBe(1);
+  });
+
+  it('used on chain, or a chain that cannot answer: refused (claimed), nothing signed, the ledger unchanged', async () => {
+    const clock = { now: T0 };
+    const used = new Set<string>();
+    const token = chain(clock, used);
+    const { store, first, b, ...rest } = await abandoned({ reconcile: token });
+    used.add(first.authorization.nonce);
+    rest.clock.now = clock.now = Number(first.validBefore) * 1000 + 60_000;
+    const before = await store.report();
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'duplicate_request', state: 'claimed', authorization: first.authorization });
+    used.clear();
+    token.down = true;
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'duplicate_request', state: 'claimed' });
+    expect(token.asked).toHaveLength(2);
+    expect(b.signer.calls).toBe(0);
+    expect(await store.report()).toEqual(before);
+    expect(await b.used()).toBe('0.01');
+  });
+
+  it('a delivered (settled) holder is never asked about', async () => {
+    place(URL_, { next: settled });
+    const clock = { now: T0 };
+    const store = memoryStore({ clock: () => clock.now });
+    const token = chain(clock);
+    const a = client({ store }, clock);
+    const b = client({ store, reconcile: token }, clock);
+    await a.paidFetch(URL_, { headers: KEY });
+    clock.now += 3_600_000;
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
+    expect(token.asked).toEqual([]);
+    expect(b.signer.calls).toBe(0);
+  });
+
+  it('two fetches finding the dead holder at once: one pays, the other is refused naming it; one new signature', async () => {
+    const clock = { now: T0 };
+    const token = chain(clock);
+    const { p, answer, store, first, b, ...rest } = await abandoned({ reconcile: token });
+    const d = client({ store, reconcile: token }, rest.clock);
+    rest.clock.now = clock.now = Number(first.validBefore) * 1000 + 1_000;
+    answer.next = settled;
+    const outcomes = await Promise.allSettled([b.paidFetch(URL_, { headers: KEY }), d.paidFetch(URL_, { headers: KEY })]);
+    const paid = outcomes.filter((o): o is PromiseFulfilledResult<Response> => o.status === 'fulfilled');
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(paid).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    // Named by the winner's nonce (its planned validBefore, the latest it may sign, while it was still reserved).
+    expect(refused[0]!.reason).toMatchObject({ code: 'duplicate_request', state: 'claimed', authorization: { nonce: getPayment(paid[0]!.value)!.authorization.nonce } });
+    expect(b.signer.calls + d.signer.calls).toBe(1);
+    expect(headersOf(p)).toHaveLength(2);
+    expect(await b.used()).toBe('0.01');
+  });
+
+  it('a reservation left behind before anything was sent (a wallet that never answered) is given back once past its planned validBefore', async () => {
+    const p = place(URL_, { next: settled });
+    const clock = { now: T0 };
+    const store = memoryStore({ clock: () => clock.now });
+    const stuck = { address: testAccount.address, signTypedData: () => new Promise<never>(() => undefined) };
+    void wrapFetch(fetch, stuck, { clock: () => clock.now, store })(URL_, { headers: KEY });
+    await expect.poll(async () => (await store.report()).map((r) => r.status)).toEqual(['reserved']);
+    const [left] = await store.report();
+    const token = chain(clock);
+    const b = client({ store, reconcile: token }, clock);
+    clock.now = Number(left!.authorization!.validBefore) * 1000 - 1_000;
+    expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed', authorization: expect.objectContaining({ nonce: left!.authorization!.nonce }) });
+    clock.now = Number(left!.authorization!.validBefore) * 1000 + 1_000;
+    expect((await b.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    expect((await store.report()).map((r) => r.status)).toEqual(['released', 'settled']);
+    expect(headersOf(p)).toHaveLength(1);
+    expect(await b.used()).toBe('0.01');
+  });
+});
+
 describe('the payment id of a keyed call', () => {
   it('comes from the key: the same in every process, another for another key, random without one', async () => {
     const p = place(URL_, { next: settled }, WITH_ID);
