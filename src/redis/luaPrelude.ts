@@ -1,4 +1,13 @@
 /**
+ * The Redis store's format version: what its keys mean. Format 1 has no key saying so; a later
+ * format is written to `<prefix>format` before anything else, and every script of this version
+ * checks that key first and refuses to run under a higher number (`newer_format`), reading and
+ * writing nothing else, so processes of an older version stop paying instead of misreading the
+ * budget.
+ */
+export const REDIS_FORMAT_VERSION = 1;
+
+/**
  * Lua helpers shared by the Redis store's scripts: errors, key type checks, the server clock,
  * exact decimal arithmetic, and the bucketed counters with their running sums.
  *
@@ -46,6 +55,23 @@ local function expectType(key, want)
   local found = redis.call('TYPE', key)['ok']
   if found ~= 'none' and found ~= want then
     fail('key ' .. key .. ' holds a ' .. found .. ' where a ' .. want .. ' was expected')
+  end
+end
+
+-- The store's format version, in the key '<prefix>format' that every script gets as its last
+-- key: absent for format ${REDIS_FORMAT_VERSION}. A version that changes what the keys mean writes its number
+-- there before anything else; a script of a version that reads only a lower one refuses to run,
+-- before it reads or writes anything else (fail closed).
+local function checkFormat(key)
+  expectType(key, 'string')
+  local found = redis.call('GET', key)
+  if not found then return end
+  if not string.match(found, '^%d+$') or string.len(found) > 9 then
+    fail('key ' .. key .. ' holds ' .. string.sub(found, 1, 40) .. ', not a format version')
+  end
+  if tonumber(found) > ${REDIS_FORMAT_VERSION} then
+    fail('newer_format: the keys under this prefix are in format ' .. found .. ', written by a newer x402-autopay; this version reads format ${REDIS_FORMAT_VERSION}. ' ..
+      'Nothing was read or written. Upgrade x402-autopay in this process: every process sharing a prefix must run a version that reads its format')
   end
 end
 

@@ -51,8 +51,10 @@ const MAX_DIGITS = 100;
  *
  * Keys, under `prefix`: `c:<counter>` (hash of bucket → amount; rolling and calendar counters
  * expire once idle, totals never), `r:<id>` (a reservation, kept `reservationTtlSeconds`),
- * `records` (hash of id → JSON record), `report` (sorted set indexing the records by time) and
- * `seq`. The report stays readable by any Redis tool.
+ * `records` (hash of id → JSON record), `report` (sorted set indexing the records by time),
+ * `seq`, and `format` (absent in format 1: a newer x402-autopay whose keys mean something else
+ * writes its format number there, and this version then refuses every operation,
+ * `newer_format`, instead of misreading the budget). The report stays readable by any Redis tool.
  *
  * Takes any client with promise-returning `eval` and `evalsha` (an ioredis `Redis` or `Cluster`);
  * this entry never imports ioredis. Configure the client to give up rather than queue while
@@ -90,6 +92,7 @@ export function redisStore(client: RedisScriptClient, options: RedisStoreOptions
     records: `${prefix}records`,
     report: `${prefix}report`,
     seq: `${prefix}seq`,
+    format: `${prefix}format`,
   };
 
   return {
@@ -100,18 +103,18 @@ export function redisStore(client: RedisScriptClient, options: RedisStoreOptions
         const { width, span } = bucketsOf(check.window);
         args.push(String(width), String(span), String(ttlOf(check.window)), amountText(check.amount, `amount of ${check.key}`), amountText(check.limit, `limit of ${check.key}`));
       }
-      const reply = await run(RESERVE_SCRIPT, [keys.reservation(id), keys.records, keys.report, keys.seq, ...request.checks.map(keys.counter)], args);
+      const reply = await run(RESERVE_SCRIPT, [keys.reservation(id), keys.records, keys.report, keys.seq, ...request.checks.map(keys.counter), keys.format], args);
       return parseReserveReply(reply, request.checks.length);
     },
 
     async release(id) {
-      const reply = await run(RELEASE_SCRIPT, [keys.reservation(requireId(id)), keys.records], [id, String(PENDING_TTL_MS)]);
+      const reply = await run(RELEASE_SCRIPT, [keys.reservation(requireId(id)), keys.records, keys.format], [id, String(PENDING_TTL_MS)]);
       return reply === 1;
     },
 
     async settle(id, status, transaction, authorization) {
       if (status !== 'settled' && status !== 'failed' && status !== 'unknown') throw new TypeError(`redisStore: unknown settlement status ${String(status)}`);
-      await run(SETTLE_SCRIPT, [keys.reservation(requireId(id)), keys.records], [id, status, transaction ?? '', authorizationJson(authorization)]);
+      await run(SETTLE_SCRIPT, [keys.reservation(requireId(id)), keys.records, keys.format], [id, status, transaction ?? '', authorizationJson(authorization)]);
     },
 
     async usage(checks) {
@@ -120,7 +123,7 @@ export function redisStore(client: RedisScriptClient, options: RedisStoreOptions
         const { width, span } = bucketsOf(check.window);
         return [String(width), String(span)];
       });
-      const reply = await run(USAGE_SCRIPT, checks.map(keys.counter), args);
+      const reply = await run(USAGE_SCRIPT, [...checks.map(keys.counter), keys.format], args);
       if (!Array.isArray(reply) || reply.length !== checks.length) throw new Error('redisStore: usage got a malformed reply');
       return reply.map((value) => decimal(value, 'usage'));
     },
@@ -132,7 +135,7 @@ export function redisStore(client: RedisScriptClient, options: RedisStoreOptions
       if (limit === 0) return [];
       // Redis may hold a few more than maxRecords (evicted in batches): the newest maxRecords are the report.
       const newest = Math.min(limit ?? maxRecords, maxRecords);
-      const reply = await run(REPORT_SCRIPT, [keys.records, keys.report], [since === undefined ? '-inf' : String(since), String(newest)]);
+      const reply = await run(REPORT_SCRIPT, [keys.records, keys.report, keys.format], [since === undefined ? '-inf' : String(since), String(newest)]);
       if (!Array.isArray(reply)) throw new Error('redisStore: report got a malformed reply');
       return reply.map(parseSpendRecord);
     },

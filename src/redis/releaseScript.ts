@@ -8,18 +8,19 @@ import type { LuaScript } from './runScript.js';
  * released, and updates its report record. A no-op for unknown, settled or already released
  * ids, and for reservations older than the pending TTL.
  *
- * KEYS: 1 reservation, 2 records. ARGV: 1 id, 2 pending TTL in ms.
+ * KEYS: 1 reservation, 2 records, 3 the format key. ARGV: 1 id, 2 pending TTL in ms.
  * Reply: 1 when something was released, else 0.
  *
  * @example
  * ```ts
  * import { RELEASE_SCRIPT } from './releaseScript.js';
- * await run(RELEASE_SCRIPT, [reservationKey, recordsKey], [id, '3600000']);
+ * await run(RELEASE_SCRIPT, [reservationKey, recordsKey, formatKey], [id, '3600000']);
  * ```
  */
 export const RELEASE_SCRIPT: LuaScript = {
   name: 'release',
   source: `${LUA_PRELUDE}
+checkFormat(KEYS[#KEYS])
 local id = ARGV[1]
 local _, nowMs = serverTime()
 expectType(KEYS[1], 'hash')

@@ -6,18 +6,19 @@ import type { LuaScript } from './runScript.js';
  * first (reservation order within one millisecond), at most the `limit` newest. Read-only.
  *
  * KEYS: 1 records (hash of id → JSON), 2 report index (sorted set, score = time in ms, member =
- * 16-digit sequence number, ':', id). ARGV: 1 since ('-inf' for all), 2 limit ('' for all).
+ * 16-digit sequence number, ':', id), 3 the format key. ARGV: 1 since ('-inf' for all), 2 limit ('' for all).
  * Reply: an array of JSON strings.
  *
  * @example
  * ```ts
  * import { REPORT_SCRIPT } from './reportScript.js';
- * const json = (await run(REPORT_SCRIPT, [recordsKey, indexKey], ['-inf', '100'])) as string[];
+ * const json = (await run(REPORT_SCRIPT, [recordsKey, indexKey, formatKey], ['-inf', '100'])) as string[];
  * ```
  */
 export const REPORT_SCRIPT: LuaScript = {
   name: 'report',
   source: `${LUA_PRELUDE}
+checkFormat(KEYS[#KEYS])
 expectType(KEYS[1], 'hash')
 expectType(KEYS[2], 'zset')
 local members

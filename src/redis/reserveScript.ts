@@ -6,7 +6,7 @@ import type { LuaScript } from './runScript.js';
  * the prefix sees one budget (THREATS H2, H3). Time comes from the server (`TIME`).
  *
  * KEYS: 1 reservation, 2 records (hash), 3 report index (sorted set), 4 report sequence,
- * 5… one counter per check.
+ * 5… one counter per check, then the format key (see `luaPrelude.ts`).
  * ARGV: 1 id, 2 record JSON (host, payee, amount, asset, network, the planned authorization if any), 3 most records kept,
  * 4 seconds a reservation id is remembered, 5 clock-jump grace in seconds (how long a bucket is
  * kept after it stops counting), then five per check: bucket width, span, TTL seconds
@@ -32,6 +32,7 @@ import type { LuaScript } from './runScript.js';
 export const RESERVE_SCRIPT: LuaScript = {
   name: 'reserve',
   source: `${LUA_PRELUDE}
+checkFormat(KEYS[#KEYS])
 local id = ARGV[1]
 local nowSeconds, nowMs = serverTime()
 expectType(KEYS[1], 'hash')
@@ -47,7 +48,7 @@ end
 
 local grace = natural(ARGV[5], 'grace')
 local checks = {}
-for i = 1, #KEYS - 4 do
+for i = 1, #KEYS - 5 do
   local a = 6 + (i - 1) * 5
   checks[i] = {
     key = KEYS[4 + i],

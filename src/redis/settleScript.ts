@@ -7,19 +7,20 @@ import type { LuaScript } from './runScript.js';
  * are dropped); a `failed` or `unknown` one keeps them, so that a reconciliation that finds its
  * authorization expired unused can still release it. A no-op for unknown and released ids.
  *
- * KEYS: 1 reservation, 2 records. ARGV: 1 id, 2 status, 3 transaction ('' for none),
+ * KEYS: 1 reservation, 2 records, 3 the format key. ARGV: 1 id, 2 status, 3 transaction ('' for none),
  * 4 the authorization as JSON ('' for none; checked by the caller).
  * Reply: 1.
  *
  * @example
  * ```ts
  * import { SETTLE_SCRIPT } from './settleScript.js';
- * await run(SETTLE_SCRIPT, [reservationKey, recordsKey], [id, 'settled', '0xabc…']);
+ * await run(SETTLE_SCRIPT, [reservationKey, recordsKey, formatKey], [id, 'settled', '0xabc…']);
  * ```
  */
 export const SETTLE_SCRIPT: LuaScript = {
   name: 'settle',
   source: `${LUA_PRELUDE}
+checkFormat(KEYS[#KEYS])
 local id = ARGV[1]
 expectType(KEYS[1], 'hash')
 expectType(KEYS[2], 'hash')

@@ -314,6 +314,58 @@ return { addDec(a, b), sub, tostring(cmpDec(a, b)) }`;
       }
     });
 
+    /** Every key under the prefix with its type and content, to show an operation changed nothing. */
+    const dump = async () => {
+      const out: Record<string, unknown> = {};
+      for (const key of (await client.keys(`${prefix}*`)).sort()) {
+        const type = await client.type(key);
+        out[key] = [type, type === 'hash' ? await client.hgetall(key) : type === 'zset' ? await client.zrange(key, 0, -1, 'WITHSCORES') : await client.get(key), await client.ttl(key)];
+      }
+      return out;
+    };
+
+    it('when the keys are in a newer format (a newer x402-autopay wrote its number to <prefix>format): every operation refuses, reading and writing nothing', async () => {
+      reset();
+      await store.reserve(request('a', checks));
+      await store.reserve(request('b', checks));
+      await store.settle('b', 'unknown', undefined, { from: `0x${'11'.repeat(20)}`, nonce: `0x${'22'.repeat(32)}`, validBefore: '1' });
+      await client.set(`${prefix}format`, '2');
+      const before = await dump();
+      const newer = /redisStore: \w+ failed: ERR x402-autopay: newer_format: the keys under this prefix are in format 2, written by a newer x402-autopay; this version reads format 1\. Nothing was read or written\. Upgrade x402-autopay/;
+      await expect(store.reserve(request('c', checks))).rejects.toThrow(newer);
+      await expect(store.reserve(request('a', checks))).rejects.toThrow(newer);
+      await expect(store.release('a')).rejects.toThrow(newer);
+      await expect(store.release('b')).rejects.toThrow(newer);
+      await expect(store.settle('a', 'settled', '0xtx')).rejects.toThrow(newer);
+      await expect(store.usage([{ key: 'g', window: DAY }])).rejects.toThrow(newer);
+      await expect(store.report()).rejects.toThrow(newer);
+      expect(await dump()).toEqual(before);
+      // Format 1 said out loud is this version's own: everything works again.
+      await client.set(`${prefix}format`, '1');
+      expect(await store.usage([{ key: 'g', window: DAY }])).toEqual([2n]);
+      expect(await store.reserve(request('c', checks))).toMatchObject({ ok: true });
+      expect((await store.report()).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('when the format key holds something else than a format number, before counting anything', async () => {
+      for (const [bad, expected] of [
+        ['abc', /format holds abc, not a format version/],
+        ['-2', /format holds -2, not a format version/],
+        ['1.5', /format holds 1\.5, not a format version/],
+        ['9'.repeat(12), /not a format version/],
+      ] as const) {
+        reset();
+        await client.set(`${prefix}format`, bad);
+        await expect(store.reserve(request('a', checks)), bad).rejects.toThrow(expected);
+        await expect(store.report(), bad).rejects.toThrow(expected);
+        expect(await client.exists(`${prefix}c:g`, `${prefix}r:a`, `${prefix}records`), bad).toBe(0);
+      }
+      reset();
+      await client.hset(`${prefix}format`, 'version', '2');
+      await expect(store.reserve(request('a', checks))).rejects.toThrow(/format holds a hash where a string was expected/);
+      expect(await client.exists(`${prefix}c:g`, `${prefix}r:a`)).toBe(0);
+    });
+
     it('when the report sequence is not a number, before counting anything', async () => {
       reset();
       await client.set(`${prefix}seq`, 'abc');
