@@ -53,7 +53,7 @@ describe('built x402-autopay/redis (npm run build first)', () => {
       const store = redisStore(client, { prefix: 'p:' });
       // First by source; then by SHA-1; NOSCRIPT (a restarted server) → by source again.
       expect(await store.reserve(request)).toEqual({ ok: true, time: 1_750_000_000_000 });
-      expect(calls[0]!.slice(0, 1).concat(calls[0]!.slice(2, 8))).toEqual(['eval', 5, 'p:r:pay_1', 'p:records', 'p:report', 'p:seq', 'p:c:global|USD|total']);
+      expect(calls[0]!.slice(0, 1).concat(calls[0]!.slice(2, 9))).toEqual(['eval', 6, 'p:r:pay_1', 'p:records', 'p:report', 'p:seq', 'p:c:global|USD|total', 'p:format']);
       cached = true;
       expect(await store.reserve(request)).toEqual({ ok: true, time: 1_750_000_000_001 });
       cached = false;
