@@ -1,5 +1,7 @@
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveBudget, type BudgetOptions } from '../budget/budgetOptions.js';
+import { resolveOptions, type DeclaredAsset } from '../options.js';
 
 /** Bad input on the command line: printed with the command's usage hint, exit code 2. */
 export class UsageError extends Error {
@@ -35,6 +37,14 @@ export const BUDGET_FLAGS: Readonly<Record<string, FlagSpec>> = {
   daily: { type: 'string' },
   network: { type: 'string', multiple: true },
 };
+
+/** The token declarations flag shared by `fetch` and `quote`. */
+export const ASSET_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  assets: { type: 'string' },
+};
+
+/** Largest `--assets` file read, in bytes. */
+const MAX_ASSETS_BYTES = 256 * 1024;
 
 /** The request flags shared by `fetch` and `quote` (curl's names). */
 export const REQUEST_FLAGS: Readonly<Record<string, FlagSpec>> = {
@@ -128,4 +138,39 @@ export function budgetFromFlags(command: string, values: FlagValues): BudgetOpti
 export function show(value: string): string {
   if (/[0-9a-fA-F]{32,}/.test(value)) return '(a value holding a long hex string, not shown)';
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
+/**
+ * The tokens declared in the `--assets <file>` JSON file, to pay beyond the built-in stablecoins:
+ * an array of the library's `DeclaredAsset` objects (network, address, decimals, EIP-712 name
+ * and version, symbol, `usdPegged`, or per-token limits), validated by the library's own option
+ * validation, so the CLI accepts exactly what `wrapFetch` accepts. Undefined without the flag.
+ */
+export function assetsFromFlags(command: string, values: FlagValues): DeclaredAsset[] | undefined {
+  const path = stringFlag(values, 'assets');
+  if (path === undefined) return undefined;
+  if (path === '') throw new UsageError('--assets must be the path of a JSON file', command);
+  let text: string;
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_ASSETS_BYTES) throw new UsageError(`--assets ${show(path)} is ${size} bytes; a token list is at most ${MAX_ASSETS_BYTES}`, command);
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as { code?: unknown }).code;
+    throw new UsageError(`--assets: cannot read ${show(path)}${typeof code === 'string' ? ` (${code})` : ''}`, command);
+  }
+  let assets: unknown;
+  try {
+    assets = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--assets ${show(path)} is not valid JSON (expected an array of token declarations)`, command);
+  }
+  try {
+    resolveOptions({ assets: assets as DeclaredAsset[] });
+  } catch (error) {
+    if (error instanceof TypeError) throw new UsageError(`--assets ${show(path)}: ${error.message.replace(/^wrapFetch: options\./, '')}`, command);
+    throw error;
+  }
+  return assets as DeclaredAsset[];
 }

@@ -5,7 +5,7 @@ import { guardAddresses } from '../node/guardAddresses.js';
 import { getPayment } from '../receipt.js';
 import { signInWithX } from '../signInWithX.js';
 import { fileStore } from '../node/fileStore.js';
-import { BUDGET_FLAGS, REQUEST_FLAGS, budgetFromFlags, parseCommandArgs, stringFlag, stringsFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
+import { ASSET_FLAGS, BUDGET_FLAGS, REQUEST_FLAGS, assetsFromFlags, budgetFromFlags, parseCommandArgs, stringFlag, stringsFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
 import { rpcChains } from './rpcChains.js';
 import { chainChecker, type AuthorizationChecker } from '../chainChecker.js';
 import { EXIT, exitCodeOf } from './exitCodes.js';
@@ -19,6 +19,7 @@ import { requestFromFlags } from './request.js';
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   ...REQUEST_FLAGS,
   ...BUDGET_FLAGS,
+  ...ASSET_FLAGS,
   rpc: { type: 'string', multiple: true },
   output: { type: 'string', short: 'o' },
   include: { type: 'boolean', short: 'i' },
@@ -40,6 +41,7 @@ export async function fetchCommand(args: readonly string[], io: Io): Promise<num
   }
   const url = urlArgument('fetch', positionals);
   const budget = budgetFromFlags('fetch', values);
+  const assets = assetsFromFlags('fetch', values);
   const ledger = stringFlag(values, 'ledger') ?? defaultLedgerPath(io.env);
   if (ledger === '') throw new UsageError('--ledger must be a file path', 'fetch');
   const output = stringFlag(values, 'output');
@@ -63,6 +65,7 @@ export async function fetchCommand(args: readonly string[], io: Io): Promise<num
   const paidFetch = wrapFetch(guardAddresses(io.fetch), account, {
     budget,
     store: fileStore(ledger),
+    ...(assets ? { assets } : {}),
     on: {
       resend: (e) => io.err(`no usable answer to the paid request (${e.reason}); sending the same payment again (nothing new is signed)`),
       signIn: (e) => io.err(e.granted ? `signed in to ${e.host} as ${e.address}: nothing paid` : `signed in to ${e.host} as ${e.address}, but it asks for a payment`),

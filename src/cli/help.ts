@@ -8,7 +8,11 @@ const BUDGET_HELP = `Budget (USD amounts; they apply to known USD stablecoins su
   --max-per-request <usd>     most one payment may cost (default 0.10)
   --daily <usd|unlimited>     most paid per rolling 24 h, counted in the ledger (default 1.00)
   --network <caip2>           pay only on this network, e.g. eip155:8453 (repeatable;
-                              default: any network of a known stablecoin)`;
+                              default: any network of a known stablecoin)
+  --assets <file>             a JSON array declaring other tokens to pay (network, address,
+                              decimals, EIP-712 name and version, symbol, and either
+                              "usdPegged": true or limits in whole tokens: perRequest, daily…);
+                              see docs/cli.md`;
 
 const REQUEST_HELP = `Request (as in curl):
   -X, --request <method>      HTTP method (default GET, or POST with -d)

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { resolveOptions } from '../options.js';
+import { resolveOptions, type DeclaredAsset } from '../options.js';
 import { inspectChallenge, type ChallengeInspection } from '../inspectChallenge.js';
-import { Budget, type RemainingLimit } from '../budget/budget.js';
+import { Budget, toMicro, type RemainingLimit } from '../budget/budget.js';
 import { fileStore } from '../node/fileStore.js';
 import { guardAddresses } from '../node/guardAddresses.js';
 import { formatUnits, parseDecimal, USD_DECIMALS } from '../internal/amount.js';
-import { BUDGET_FLAGS, REQUEST_FLAGS, budgetFromFlags, parseCommandArgs, stringFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
+import { ASSET_FLAGS, BUDGET_FLAGS, REQUEST_FLAGS, assetsFromFlags, budgetFromFlags, parseCommandArgs, stringFlag, urlArgument, UsageError, type FlagSpec } from './args.js';
 import { EXIT, exitCodeOf } from './exitCodes.js';
 import { errorText, priceText, table, toJson, usdText } from './format.js';
 import { QUOTE_HELP } from './help.js';
@@ -18,6 +18,7 @@ import type { BudgetOptions } from '../budget/budgetOptions.js';
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   ...REQUEST_FLAGS,
   ...BUDGET_FLAGS,
+  ...ASSET_FLAGS,
   ledger: { type: 'string' },
   json: { type: 'boolean' },
 };
@@ -43,11 +44,12 @@ export async function quoteCommand(args: readonly string[], io: Io): Promise<num
   }
   const url = urlArgument('quote', positionals);
   const budget = budgetFromFlags('quote', values);
+  const assets = assetsFromFlags('quote', values);
   const ledger = stringFlag(values, 'ledger') ?? defaultLedgerPath(io.env);
   if (ledger === '') throw new UsageError('--ledger must be a file path', 'quote');
   const json = values['json'] === true;
   const init = await requestFromFlags('quote', values, io.stdin);
-  const options = resolveOptions({ budget });
+  const options = resolveOptions({ budget, ...(assets ? { assets } : {}) });
 
   let response: Response;
   try {
@@ -70,7 +72,7 @@ export async function quoteCommand(args: readonly string[], io: Io): Promise<num
     io.err(errorText(error));
     return exitCodeOf(error);
   }
-  const windows = inspection.chosen && existsSync(ledger) ? await windowCheck(budget, ledger, inspection.chosen, io) : undefined;
+  const windows = inspection.chosen && existsSync(ledger) ? await windowCheck(budget, assets, ledger, inspection.chosen, io) : undefined;
 
   if (json) await io.out(toJson(quoteJson(inspection, response.status, windows, ledger)));
   else await io.out(quoteText(inspection, windows, ledger));
@@ -85,9 +87,14 @@ export async function quoteCommand(args: readonly string[], io: Io): Promise<num
   return EXIT.ok;
 }
 
-/** What is left of the configured limits in the ledger, and the first one the chosen price would break. */
-async function windowCheck(budget: BudgetOptions, ledger: string, chosen: Quote, io: Io): Promise<WindowCheck | undefined> {
-  const options = resolveOptions({ budget, store: fileStore(ledger) });
+/** The budget scope of a token's own limits (as `Budget` names it). */
+function tokenScopeOf(quote: Quote): string {
+  return `asset:${quote.network}/${quote.option.asset.toLowerCase()}`;
+}
+
+/** What is left of the configured limits in the ledger (the global ones, and the chosen token's own), and the first one the chosen price would break. */
+async function windowCheck(budget: BudgetOptions, assets: readonly DeclaredAsset[] | undefined, ledger: string, chosen: Quote, io: Io): Promise<WindowCheck | undefined> {
+  const options = resolveOptions({ budget, store: fileStore(ledger), ...(assets ? { assets } : {}) });
   let limits: RemainingLimit[];
   try {
     limits = await new Budget(options.budget, options.assetLimits, options.store).remaining();
@@ -97,14 +104,23 @@ async function windowCheck(budget: BudgetOptions, ledger: string, chosen: Quote,
   }
   // The price in micro-USD, rounded up, as the budget counts it.
   const micro = chosen.usd === undefined ? undefined : (chosen.usd + 10n ** 30n - 1n) / 10n ** 30n;
+  // A token that is not a USD stablecoin (declared with --assets) has limits of its own, in micro-tokens.
+  const tokenScope = chosen.usd === undefined ? tokenScopeOf(chosen) : undefined;
+  const tokenMicro = toMicro(chosen.amount, chosen.asset.decimals);
   let exceeded: string | undefined;
   for (const limit of limits) {
-    if (limit.scope !== 'global' || exceeded) continue;
+    if (exceeded) break;
+    if (limit.scope === tokenScope) {
+      const left = parseDecimal(limit.remaining, 6);
+      if (left !== undefined && tokenMicro > left) exceeded = `${limit.limit} limit of ${limit.unit} has ${limit.remaining} ${limit.unit} left`;
+      continue;
+    }
+    if (limit.scope !== 'global') continue;
     const left = limit.unit === 'payments' ? BigInt(limit.remaining) : parseDecimal(limit.remaining, 6);
     if (limit.unit === 'payments' && left === 0n) exceeded = `${limit.limit} limit is reached (${limit.max} payments)`;
     if (limit.unit === 'USD' && micro !== undefined && left !== undefined && micro > left) exceeded = `${limit.limit} limit has ${limit.remaining} USD left`;
   }
-  return { limits, exceeded };
+  return { limits: limits.filter((l) => l.scope === 'global' || l.scope === tokenScope), exceeded };
 }
 
 function quoteText(inspection: ChallengeInspection, windows: WindowCheck | undefined, ledger: string): string {
@@ -125,8 +141,7 @@ function quoteText(inspection: ChallengeInspection, windows: WindowCheck | undef
   if (chosen) lines.push(`Would pay: option #${chosen.option.index}, ${priceText(chosen)} to ${chosen.payTo} (asset ${chosen.option.asset}).`);
   else lines.push(`Would pay: nothing (${inspection.refusal?.code ?? 'refused'}).`);
   if (windows) {
-    const shown = windows.limits.filter((l) => l.scope === 'global');
-    lines.push(`Ledger ${ledger}: ${shown.map((l) => `${l.limit} ${l.remaining} of ${l.max} ${l.unit} left`).join('; ')}.`);
+    lines.push(`Ledger ${ledger}: ${windows.limits.map((l) => `${l.limit} ${l.remaining} of ${l.max} ${l.unit} left`).join('; ')}.`);
   }
   lines.push('Nothing was paid or signed.', '');
   return lines.join('\n');

@@ -99,7 +99,7 @@ describe('x402-autopay (built CLI): help and bad input', () => {
 
   it('fetch --help documents the curl flags, the budget, the ledger and the key', async () => {
     const { stdout } = await runCli(['fetch', '--help'], env);
-    for (const flag of ['-X, --request', '-H, --header', '-d, --data', '-o, --output', '-i, --include', '--max-per-request', '--daily', '--network', '--ledger', '--key-file', 'X402_PRIVATE_KEY', '~/.local/state/x402-autopay/ledger.json']) {
+    for (const flag of ['-X, --request', '-H, --header', '-d, --data', '-o, --output', '-i, --include', '--max-per-request', '--daily', '--network', '--assets <file>', '--ledger', '--key-file', 'X402_PRIVATE_KEY', '~/.local/state/x402-autopay/ledger.json']) {
       expect(stdout).toContain(flag);
     }
   });
@@ -126,6 +126,31 @@ describe('x402-autopay (built CLI): help and bad input', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(message);
     expect(run.stderr).toMatch(/Run 'x402-autopay (\w+ )?--help' for usage\.\n$/);
+  });
+
+  it('--assets: a token file that is missing, not JSON or not a valid declaration exits 2 naming the problem; nothing is sent', async () => {
+    const dir = await tempDir(dirs);
+    const file = (name: string, text: string) => writeFile(join(dir, name), text).then(() => join(dir, name));
+    const valid = { network: 'eip155:84532', address: '0x1111111111111111111111111111111111111111', decimals: 6, name: 'Token', version: '1', symbol: 'TOK', perRequest: '1' };
+    const cases: [string, string][] = [
+      [join(dir, 'absent.json'), 'cannot read'],
+      [await file('bad.json', '"not json'), 'is not valid JSON (expected an array of token declarations)'],
+      [await file('object.json', JSON.stringify(valid)), 'assets must be an array of declared tokens'],
+      [await file('decimals.json', JSON.stringify([{ ...valid, decimals: 40 }])), 'assets[0].decimals must be an integer from 0 to 36; got 40'],
+      [await file('limits.json', JSON.stringify([{ ...valid, perRequest: undefined }])), 'assets[0].perRequest is required for a token that is not usdPegged'],
+      [await file('usdc.json', JSON.stringify([{ ...valid, address: '0x036CbD53842c5426634e7929541eC2318f3dCF7e', name: 'Fake' }])), 'assets[0] contradicts the built-in entry for USDC'],
+    ];
+    const before = paymentHeaders.length;
+    for (const [path, message] of cases) {
+      for (const command of ['fetch', 'quote']) {
+        const run = await runCli([command, '--assets', path, `${base}/paid`], env);
+        expect(run.code, `${command} ${path}`).toBe(2);
+        expect(run.stdout).toBe('');
+        expect(run.stderr, `${command} ${path}`).toContain(message);
+        expect(run.stderr).toContain(`Run 'x402-autopay ${command} --help' for usage.`);
+      }
+    }
+    expect(paymentHeaders.length).toBe(before);
   });
 
   it('a flag value that looks like a key is never echoed', async () => {

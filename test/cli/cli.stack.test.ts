@@ -4,7 +4,7 @@
  * shows the options and pays nothing; `spend` reads, in another process, the ledger the earlier
  * `fetch` runs wrote. The key given in the environment never appears in any output.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
@@ -147,6 +147,40 @@ describe('x402-autopay (built CLI) on the local stack', { timeout: TIMEOUT }, ()
       expect(await balances(version)).toEqual(before);
     });
   }
+
+  it('--assets declares another token: quote prices it, fetch pays it on chain, and its own limits hold', async () => {
+    const dir = await tempDir(dirs);
+    const own = join(dir, 'ledger.json');
+    const tokens = join(dir, 'tokens.json');
+    // Not a USD stablecoin: limits of its own, in whole tokens (0.005 a call at /two-options).
+    await writeFile(tokens, JSON.stringify([{ network: 'eip155:84532', address: stack.customToken, decimals: 6, name: 'USDC', version: '2', symbol: 'CUSD', perRequest: '1', daily: '0.008' }]));
+    const url = `${stack.v2.url}/two-options`;
+    const flags = ['--assets', tokens, '--max-per-request', '0.01', '--ledger', own]; // 0.02 USDC is over the USD cap
+    const custom = async () => ({ payer: await stack.balanceOf(canaryAccount.address, stack.customToken), payee: await stack.balanceOf(stack.v2.payTo, stack.customToken) });
+    const before = { usdc: await balances('v2'), custom: await custom() };
+
+    const quote = await runCli(['quote', ...flags, url], { HOME: home });
+    expect(quote.code).toBe(0);
+    expect(quote.stdout).toMatch(/\n {2}0 +exact +eip155:84532 +0\.02 USD \(0\.02 USDC\) +0xa0Ee7A142d267C1f36714E4a8F75612F20a79720 +refused \(budget_exceeded\)/);
+    expect(quote.stdout).toMatch(/\n {2}1 +exact +eip155:84532 +0\.005 CUSD +0xa0Ee7A142d267C1f36714E4a8F75612F20a79720 +acceptable, chosen\n/);
+    expect(quote.stdout).toContain(`Would pay: option #1, 0.005 CUSD on eip155:84532 to ${stack.v2.payTo}`);
+
+    const paid = await runCli(['fetch', ...flags, url], env);
+    expect(paid.code, paid.stderr).toBe(0);
+    expect(paid.stderr).toMatch(/^x402-autopay: paid 0\.005 CUSD on eip155:84532 to 0xa0Ee7A142d267C1f36714E4a8F75612F20a79720 for 127\.0\.0\.1 \(x402 v2\): settled in transaction 0x[0-9a-f]{64}\n$/);
+    expect(await custom()).toEqual({ payer: before.custom.payer - 5_000n, payee: before.custom.payee + 5_000n });
+    expect(await balances('v2')).toEqual(before.usdc);
+
+    // 0.003 CUSD of the token's daily 0.008 is left: the ledger's token window refuses the next one.
+    const again = await runCli(['quote', ...flags, url], { HOME: home });
+    expect(again.code).toBe(3);
+    expect(again.stdout).toMatch(/Ledger .*ledger\.json: .*daily 0\.003 of 0\.008 CUSD left/);
+    expect(again.stderr).toContain('refused: the daily limit of CUSD has 0.003 CUSD left');
+    const refused = await runCli(['fetch', ...flags, url], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('error budget_exceeded');
+    expect(await custom()).toEqual({ payer: before.custom.payer - 5_000n, payee: before.custom.payee + 5_000n });
+  });
 
   it('quote --json gives the options and the choice to machines (amounts as strings)', async () => {
     const run = await runCli(['quote', '--json', `${stack.v2.url}/two-options`], { HOME: home });
