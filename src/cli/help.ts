@@ -109,11 +109,14 @@ Example:
 export const SPEND_HELP = `Usage: x402-autopay spend [options]
 
 The spend report of the ledger that fetch writes: payments grouped per UTC day, host and payee,
-with USD totals for known stablecoins (other tokens in atomic units). Spent = signed: payments
-that settled, failed or ended unknown all count; released reservations (never sent) do not.
+with USD totals for known stablecoins (other tokens in atomic units, or in whole tokens when
+declared with --assets). Spent = signed: payments that settled, failed or ended unknown all
+count; released reservations (never sent) do not.
 
 Options:
 ${LEDGER_HELP}
+  --assets <file>             the token declarations fetch was given (see fetch --help): USD
+                              stablecoins among them count in USD, others show in whole tokens
   --since <date>              only payments from this date or time on (e.g. 2025-06-01,
                               or 2025-06-01T12:00:00Z)
   --json                      print the report as JSON (amounts as strings), with every record

@@ -180,6 +180,19 @@ describe('x402-autopay (built CLI) on the local stack', { timeout: TIMEOUT }, ()
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('error budget_exceeded');
     expect(await custom()).toEqual({ payer: before.custom.payer - 5_000n, payee: before.custom.payee + 5_000n });
+
+    // spend: atomic units without the file; whole tokens with it; in USD when declared a USD stablecoin.
+    const key = `eip155:84532/${stack.customToken}`;
+    const plain = await runCli(['spend', '--ledger', own], { HOME: home });
+    expect(plain.stdout).toContain(`Total: 1 payment, 0.00 USD, plus 5000 of ${key} (1 settled).`);
+    const named = await runCli(['spend', '--ledger', own, '--assets', tokens, '--json'], { HOME: home });
+    expect(JSON.parse(named.stdout).total).toEqual({ payments: 1, usd: '0.00', other: [{ asset: key, amount: '5000', symbol: 'CUSD', tokens: '0.005' }], statuses: { settled: 1 } });
+    const text = await runCli(['spend', '--ledger', own, '--assets', tokens], { HOME: home });
+    expect(text.stdout).toContain(`Total: 1 payment, 0.00 USD, plus 0.005 CUSD (${key}) (1 settled).`);
+    const pegged = join(dir, 'pegged.json');
+    await writeFile(pegged, JSON.stringify([{ network: 'eip155:84532', address: stack.customToken, decimals: 6, name: 'USDC', version: '2', symbol: 'CUSD', usdPegged: true }]));
+    const usd = await runCli(['spend', '--ledger', own, '--assets', pegged, '--json'], { HOME: home });
+    expect(JSON.parse(usd.stdout).total).toEqual({ payments: 1, usd: '0.005', other: [], statuses: { settled: 1 } });
   });
 
   it('quote --json gives the options and the choice to machines (amounts as strings)', async () => {
