@@ -502,11 +502,15 @@ describe('a claim held by a dead payment (its process died or gave up), with the
     expect(a.signer.calls).toBe(1);
   });
 
-  it('used on chain, or a chain that cannot answer: refused (claimed), nothing signed, the ledger unchanged', async () => {
+  it('used on chain, or a chain that cannot answer: refused (claimed) at the first reservation, nothing signed, the ledger unchanged', async () => {
     const clock = { now: T0 };
     const used = new Set<string>();
     const token = chain(clock, used);
-    const { store, first, b, ...rest } = await abandoned({ reconcile: token });
+    const reserves: string[] = [];
+    const { store, first, ...rest } = await abandoned();
+    // b's store counts its reservations: a holder that is not dead is not worth a second attempt.
+    const counted = { ...store, reserve: (request: Parameters<typeof store.reserve>[0]) => (reserves.push(request.id), store.reserve(request)) };
+    const b = client({ store: counted, reconcile: token }, rest.clock);
     used.add(first.authorization.nonce);
     rest.clock.now = clock.now = Number(first.validBefore) * 1000 + 60_000;
     const before = await store.report();
@@ -515,8 +519,32 @@ describe('a claim held by a dead payment (its process died or gave up), with the
     token.down = true;
     expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'duplicate_request', state: 'claimed' });
     expect(token.asked).toHaveLength(2);
+    expect(reserves).toHaveLength(2);
     expect(b.signer.calls).toBe(0);
     expect(await store.report()).toEqual(before);
+    expect(await b.used()).toBe('0.01');
+  });
+
+  it('a holder the server refused (failed) and the chain shows expired unused is given back too', async () => {
+    const answer: { next: Answer } = {
+      next: () => HttpResponse.json({}, { status: 402, headers: { 'PAYMENT-RESPONSE': settlementHeader({ success: false, errorReason: 'insufficient_funds', network: 'eip155:84532' }) } }),
+    };
+    const p = place(URL_, answer);
+    const clock = { now: T0 };
+    const store = memoryStore({ clock: () => clock.now });
+    const a = client({ store }, clock);
+    const refused = (await rejectionOf(a.paidFetch(URL_, { headers: KEY }))) as PaymentRejectedError;
+    expect(refused).toBeInstanceOf(PaymentRejectedError);
+    const [held] = await store.report();
+    expect(held!.status).toBe('failed');
+    const token = chain(clock);
+    const b = client({ store, reconcile: token }, clock);
+    clock.now = Number(held!.authorization!.validBefore) * 1000 + 1_000;
+    answer.next = settled;
+    expect((await b.paidFetch(URL_, { headers: KEY })).status).toBe(200);
+    expect(token.asked).toEqual([held!.authorization!.nonce]);
+    expect((await store.report()).map((r) => r.status)).toEqual(['released', 'settled']);
+    expect(headersOf(p)).toHaveLength(2);
     expect(await b.used()).toBe('0.01');
   });
 
