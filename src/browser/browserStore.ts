@@ -221,7 +221,12 @@ function openDatabase(factory: IDBFactory): Promise<IDBDatabase> {
       if (!request.result.objectStoreNames.contains(OBJECT_STORE)) request.result.createObjectStore(OBJECT_STORE);
     };
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(new Error(`browserStore: could not open the IndexedDB database "${BROWSER_STORE_DATABASE}"`, { cause: request.error }));
+    request.onerror = () =>
+      reject(
+        request.error?.name === 'VersionError'
+          ? newerBuild(`the IndexedDB database "${BROWSER_STORE_DATABASE}" is at a version above ${DB_VERSION}`)
+          : new Error(`browserStore: could not open the IndexedDB database "${BROWSER_STORE_DATABASE}"`, { cause: request.error }),
+      );
     request.onblocked = () => reject(new Error(`browserStore: opening the IndexedDB database "${BROWSER_STORE_DATABASE}" is blocked by another connection`));
   });
 }
@@ -269,14 +274,16 @@ function decode(stored: unknown, key: string): StoredLedger {
   const parsed = parseStoredJson(stored, storedSchema);
   if (parsed.ok) return parsed.value as StoredLedger;
   const newer = newerVersion(stored);
-  if (newer !== undefined) {
-    throw new Error(
-      `browserStore: the stored ledger "${key}" is in format ${newer}, written by a newer x402-autopay (most likely another tab or window of this site running a newer build of the app); ` +
-        `this page's version reads format ${LEDGER_STATE_VERSION}. Nothing is paid from this page, and nothing was written to the ledger: reload the page to run the newer build. ` +
-        'Do not delete the ledger: it holds what was spent.',
-    );
-  }
+  if (newer !== undefined) throw newerBuild(`the stored ledger "${key}" is in format ${newer} (this page reads format ${LEDGER_STATE_VERSION})`);
   return fail(parsed.why);
+}
+
+/** The error for data a newer x402-autopay wrote: `what` it found, and what to do. */
+function newerBuild(what: string): Error {
+  return new Error(
+    `browserStore: ${what}, written by a newer x402-autopay (another tab of this site on a newer build?). ` +
+      'Nothing is paid from this page and nothing was written: reload it. Do not delete the ledger: it holds what was spent.',
+  );
 }
 
 /** The format version a stored ledger declares (`ledger.version`) when it is a whole number above this version's; undefined otherwise. */

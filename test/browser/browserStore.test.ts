@@ -332,7 +332,7 @@ describeWithChromium('browserStore in Chromium (built package)', () => {
         return (error as Error).message;
       }
     });
-    expect(message).toMatch(/the stored ledger "x402-autopay:ledger" is in format 2, written by a newer x402-autopay .*reload the page to run the newer build\. Do not delete the ledger/);
+    expect(message).toMatch(/the stored ledger "x402-autopay:ledger" is in format 2 \(this page reads format 1\), written by a newer x402-autopay .*reload it\. Do not delete the ledger/);
     expect(await rawLedger(page, LEDGER_KEY)).toBe(`${LEDGER_KEY}=${newer}`);
   });
 

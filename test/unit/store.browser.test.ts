@@ -171,7 +171,7 @@ describe('browserStore specifics', () => {
   ])('a ledger of a newer format (%s) is refused as written by a newer version, and left as found', async (_, value, version) => {
     await raw(KEY, value);
     const store = browserStore();
-    const newer = new RegExp(`is in format ${version}, written by a newer x402-autopay .*reads format 1\\. Nothing is paid from this page, and nothing was written to the ledger: reload the page .*Do not delete the ledger`);
+    const newer = new RegExp(`is in format ${version} \\(this page reads format 1\\), written by a newer x402-autopay .*Nothing is paid from this page and nothing was written: reload it\\. Do not delete the ledger`);
     await expect(store.reserve({ id: 'x', checks: [check], record })).rejects.toThrow(newer);
     await expect(store.usage([check])).rejects.toThrow(newer);
     await expect(store.report()).rejects.toThrow(newer);
@@ -180,7 +180,20 @@ describe('browserStore specifics', () => {
     expect(await raw(KEY)).toEqual(value);
   });
 
-  it('names the bad field of a schema-invalid ledger, and starts over once the record is deleted', async () => {
+  it('a database a newer build upgraded (a higher IndexedDB version) is refused the same way: reload, do not delete', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const request = factory.open('x402-autopay', 7);
+      request.onupgradeneeded = () => request.result.createObjectStore('ledgers');
+      request.onsuccess = () => (request.result.close(), resolve());
+      request.onerror = () => reject(request.error);
+    });
+    const store = browserStore();
+    const newer = /the IndexedDB database "x402-autopay" is at a version above 1, written by a newer x402-autopay .*reload it\. Do not delete the ledger/;
+    await expect(store.reserve({ id: 'x', checks: [check], record })).rejects.toThrow(newer);
+    await expect(store.report()).rejects.toThrow(newer);
+  });
+
+    it('names the bad field of a schema-invalid ledger, and starts over once the record is deleted', async () => {
     await raw(KEY, JSON.stringify({ ...valid, ledger: { ...valid.ledger, counters: { 'g|usd|total': { '0': '-5' } } } }));
     const store = browserStore();
     await expect(store.usage([check])).rejects.toThrow(/ledger\.counters\.g\|usd\|total\.0/);
@@ -241,10 +254,10 @@ describe('browserStore specifics', () => {
   });
 
   it('throws a TypeError naming a bad option', () => {
-    expect(() => browserStore({ prefix: 1 as unknown as string })).toThrow(/options\.prefix/);
-    expect(() => browserStore({ maxRecords: 0 })).toThrow(/options\.maxRecords/);
-    expect(() => browserStore({ maxRecords: 1.5 })).toThrow(TypeError);
-    expect(() => browserStore({ lockTimeoutMs: -1 })).toThrow(/options\.lockTimeoutMs/);
-    expect(() => browserStore({ clock: 5 as unknown as () => number })).toThrow(/options\.clock/);
+    expect(() => browserStore({ prefix: 1 as unknown as string })).toThrow(new TypeError('browserStore: options.prefix must be a string; got number.'));
+    expect(() => browserStore({ maxRecords: 0 })).toThrow(new TypeError('browserStore: options.maxRecords must be a positive integer; got 0.'));
+    expect(() => browserStore({ maxRecords: 1.5 })).toThrow(/options\.maxRecords must be a positive integer; got 1\.5\./);
+    expect(() => browserStore({ lockTimeoutMs: -1 })).toThrow(new TypeError('browserStore: options.lockTimeoutMs must be a positive number of ms; got -1.'));
+    expect(() => browserStore({ clock: 5 as unknown as () => number })).toThrow(new TypeError('browserStore: options.clock must be a function returning ms since the epoch.'));
   });
 });
