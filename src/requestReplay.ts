@@ -1,5 +1,6 @@
 import { keccak256, stringToBytes } from 'viem';
 import { RequestBodyTooLargeError } from './errors/RequestBodyTooLargeError.js';
+import { asRequest } from './internal/asRequest.js';
 import { isStream } from './internal/isStream.js';
 
 type FetchArgs = [input: RequestInfo | URL, init?: RequestInit];
@@ -38,7 +39,7 @@ export interface RequestReplay {
 
 /** Prepares a replayable request from fetch arguments; buffers a stream body up to `maxBodyBytes`. */
 export async function prepareReplay(input: RequestInfo | URL, init: RequestInit | undefined, maxBodyBytes: number): Promise<RequestReplay> {
-  const request = input instanceof Request ? input : undefined;
+  const request = asRequest(input);
   const url = request ? request.url : absoluteUrl(String(input instanceof URL ? input.href : input));
   const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
   const signal = init?.signal ?? request?.signal ?? undefined;

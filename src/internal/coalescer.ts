@@ -1,3 +1,5 @@
+import { asRequest } from './asRequest.js';
+
 /**
  * Single flight for identical calls (the opt-in `coalesce` option): while a call is in flight,
  * an identical one waits for it instead of paying again, and gets a copy of its answer.
@@ -90,7 +92,7 @@ const REQUEST_DEFAULTS = { cache: 'default', credentials: 'same-origin', mode: '
 export function coalesceKey(input: RequestInfo | URL, init: RequestInit | undefined, method: string, url: string): string | undefined {
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   if (init && Object.keys(init).some((name) => !PLAIN_INIT.has(name))) return undefined;
-  const request = input instanceof Request ? input : undefined;
+  const request = asRequest(input);
   if (request && (request.body || Object.entries(REQUEST_DEFAULTS).some(([name, value]) => request[name as keyof typeof REQUEST_DEFAULTS] !== value))) return undefined;
   return `${method} ${url}\n${JSON.stringify([...new Headers(init?.headers ?? request?.headers)])}`;
 }

@@ -79,6 +79,23 @@ describe('coalesce', () => {
     expect([a!.status, b!.status]).toEqual([200, 200]);
   });
 
+  it("on: another realm's Request (the undici package's) is read like one of this realm: the same URL alone is the same call; with another header or a body it is not", async () => {
+    const { Request: ForeignRequest } = await import('undici');
+    const { api, fetch } = slowApi();
+    // A fetch of that realm: it reads its own Request (new Request(input, init)), then asks the mock API.
+    const realmFetch: typeof globalThis.fetch = (input, init) => {
+      const request = new ForeignRequest(input as never, init as never);
+      return fetch(request.url, { method: request.method, headers: [...request.headers] });
+    };
+    const paidFetch = wrapFetch(realmFetch, account, { coalesce: true });
+    const [a, b] = await Promise.all([paidFetch(new ForeignRequest(`${API}/x`) as unknown as Request), paidFetch(`${API}/x`)]);
+    expect(api.payments).toHaveLength(1);
+    expect([a!.status, b!.status]).toEqual([200, 200]);
+    // Another caller's header (its own credentials) is never answered with someone else's paid answer.
+    await Promise.all([paidFetch(new ForeignRequest(`${API}/x`, { headers: { authorization: 'Bearer a' } }) as unknown as Request), paidFetch(`${API}/x`)]);
+    expect(api.payments).toHaveLength(3);
+  });
+
   it('on: the first call refused after paying → the waiting call makes its own call (and pays), never inherits the error', async () => {
     let first = true;
     const { api, fetch } = slowApi(20, () => (first ? ((first = false), 'rejected') : 'settled'));

@@ -50,6 +50,27 @@ describe('input forms', () => {
     expect(signer.calls).toBe(1);
   });
 
+  it("pays for another realm's Request (the undici package's), through a fetch of that realm: method, headers and body on both sends", async () => {
+    const { Request: ForeignRequest } = await import('undici');
+    const p = wall();
+    // The caller's fetch speaks its own realm's Request, as undici's fetch does (new Request(input, init)).
+    const realmFetch: typeof fetch = async (input, init) => {
+      const request = new ForeignRequest(input as never, init as never);
+      if (request instanceof Request) throw new Error('undici Request is the global Request here');
+      return fetch(request.url, { method: request.method, headers: [...request.headers], body: request.body ? await request.arrayBuffer() : undefined, redirect: request.redirect });
+    };
+    const signer = countingSigner();
+    const input = new ForeignRequest(URL_, { method: 'POST', body: '{"order":42}', headers: { 'content-type': 'application/json', 'x-trace': 't1' } });
+    const res = await wrapFetch(realmFetch, signer)(input as unknown as Request);
+    expect(res.status).toBe(200);
+    expectOnePaidRetry(p.seen);
+    expect(p.seen.map((s) => [s.method, s.url, s.text, s.headers['content-type'], s.headers['x-trace'], s.redirect])).toEqual([
+      ['POST', URL_, '{"order":42}', 'application/json', 't1', 'follow'],
+      ['POST', URL_, '{"order":42}', 'application/json', 't1', 'manual'],
+    ]);
+    expect(signer.calls).toBe(1);
+  });
+
   it('pays a URL with a query string, keeping the query on the paid request', async () => {
     const p = wall();
     const target = `${URL_}?symbol=ETH&limit=5`;
