@@ -132,6 +132,40 @@ describe('coalesce', () => {
     expect(api.payments).toHaveLength(1);
   });
 
+  it('on: a caller that aborts while it waits rejects then, before the first call ends; the first call is unaffected', async () => {
+    const { api, fetch } = slowApi(40);
+    const paidFetch = wrapFetch(fetch, account, { coalesce: true });
+    let leaderDone = false;
+    const leader = paidFetch(`${API}/x`).then((response) => ((leaderDone = true), response));
+    const controller = new AbortController();
+    const waiting = paidFetch(`${API}/x`, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('not needed any more')), 10);
+    expect(await rejectionOf(waiting)).toMatchObject({ message: 'not needed any more' });
+    expect(leaderDone).toBe(false);
+    expect(getPayment(await leader)).toMatchObject({ status: 'settled' });
+    expect(api.payments).toHaveLength(1);
+  });
+
+  it('on: only GET and HEAD are shared: two bodiless POSTs pay twice, two HEADs once', async () => {
+    const { api, fetch } = slowApi();
+    const paidFetch = wrapFetch(fetch, account, { coalesce: true });
+    await Promise.all([paidFetch(`${API}/x`, { method: 'POST' }), paidFetch(`${API}/x`, { method: 'POST' })]);
+    expect(api.payments).toHaveLength(2);
+    const heads = await Promise.all([paidFetch(`${API}/x`, { method: 'HEAD' }), paidFetch(`${API}/x`, { method: 'HEAD' })]);
+    expect(heads.map((r) => r.status)).toEqual([200, 200]);
+    expect(api.payments).toHaveLength(3);
+  });
+
+  it("on: an init of method, headers and signal only is still the same call as the bare URL's", async () => {
+    const { api, fetch } = slowApi();
+    const paidFetch = wrapFetch(fetch, account, { coalesce: true });
+    const signal = new AbortController().signal;
+    await Promise.all([paidFetch(`${API}/x`), paidFetch(`${API}/x`, { method: 'GET' }), paidFetch(`${API}/x`, { headers: {} }), paidFetch(`${API}/x`, { signal })]);
+    expect(api.payments).toHaveLength(1);
+    await Promise.all([paidFetch(`${API}/x`, { method: 'GET', headers: {}, signal }), paidFetch(`${API}/x`, { method: 'GET', headers: {}, signal, keepalive: true })]);
+    expect(api.payments).toHaveLength(3);
+  });
+
   it('a wrong value is a TypeError at wrapFetch time', () => {
     expect(() => wrapFetch(fetch, account, { coalesce: 'yes' as unknown as boolean })).toThrow(/options\.coalesce must be true or false/);
   });
