@@ -155,6 +155,25 @@ describe('payee pins', () => {
     undo();
     expect(() => pins.claim(quote('https://a.example/y', '0x2222222222222222222222222222222222222222'))).not.toThrow();
   });
+
+  it('only the payment that set a pin can take it back: a second one to the pinned payee that fails leaves it', () => {
+    const pins = createPayeePins(true, () => false);
+    const X = '0x1111111111111111111111111111111111111111';
+    const Y = '0x2222222222222222222222222222222222222222';
+    const first = pins.claim(quote('https://a.example/x', X));
+    const second = pins.claim(quote('https://a.example/x', X)); // in flight at the same time, same payee
+    second(); // the second one was never sent
+    expect(() => pins.claim(quote('https://a.example/x', Y))).toThrow(PayeeChangedError);
+    first(); // the first one was never sent either: nothing was ever paid to X
+    expect(() => pins.claim(quote('https://a.example/x', Y))).not.toThrow();
+  });
+
+  it('off: nothing is pinned or refused', () => {
+    const pins = createPayeePins(false, () => false);
+    pins.claim(quote('https://a.example/x', '0x1111111111111111111111111111111111111111'));
+    expect(pins.refusal(quote('https://a.example/x', '0x2222222222222222222222222222222222222222'))).toBeUndefined();
+    expect(() => pins.claim(quote('https://a.example/x', '0x2222222222222222222222222222222222222222'))).not.toThrow();
+  });
 });
 
 describe('price pins', () => {
