@@ -136,6 +136,21 @@ describe('the circuit breaker', () => {
     expect(error).toMatchObject({ code: 'circuit_open', moneyMoved: 'no', host: 'api.example.com', failures: 1, retryAt: 60_000 });
   });
 
+  it('one probe at a time: a payment admitted before the breaker opened, abandoned later, does not open the probe slot', () => {
+    let now = 0;
+    const url = 'https://a.example/x';
+    const breaker = createCircuitBreaker({ threshold: 2, coolDownMs: 1_000 }, () => now);
+    const early = breaker.admit(url); // admitted while closed, still in flight
+    breaker.admit(url).failed();
+    breaker.admit(url).failed(); // open
+    now = 1_000;
+    const probe = breaker.admit(url); // the one probe
+    early.abandon();
+    expect(() => breaker.admit(url)).toThrow(CircuitOpenError);
+    probe.succeeded();
+    expect(() => breaker.admit(url)).not.toThrow();
+  });
+
   it('false admits everything', () => {
     const breaker = createCircuitBreaker(false, () => 0);
     for (let i = 0; i < 10; i++) breaker.admit('https://a.example/x').failed();
