@@ -456,29 +456,38 @@ describe('a claim held by a dead payment (its process died or gave up), with the
     return c;
   }
 
-  /** Fetch a pays with the key and gets no answer (its payment stays unknown, holding the claim); b, c share the store. */
-  async function abandoned(bOptions: Parameters<typeof wrapFetch>[2] = {}) {
-    const answer = { next: unavailable };
+  /**
+   * On `clock`, fetch a pays with the key and the paid request is answered by `firstAnswer` (by
+   * default no usable answer: its payment stays unknown, holding the claim); b (with `bOptions`)
+   * and c share the store.
+   */
+  async function abandoned(clock: { now: number }, bOptions: Parameters<typeof wrapFetch>[2] = {}, firstAnswer: Answer = unavailable) {
+    const answer = { next: firstAnswer };
     const p = place(URL_, answer);
-    const clock = { now: T0 };
     const store = memoryStore({ clock: () => clock.now });
     const a = client({ store }, clock);
-    const first = (await rejectionOf(a.paidFetch(URL_, { headers: KEY }))) as SettlementUnknownError;
-    expect(first).toBeInstanceOf(SettlementUnknownError);
-    return { p, answer, clock, store, a, first, b: client({ store, ...bOptions }, clock), c: client({ store }, clock) };
+    const first = await rejectionOf(a.paidFetch(URL_, { headers: KEY }));
+    return { p, answer, store, a, first, b: client({ store, ...bOptions }, clock), c: client({ store }, clock) };
+  }
+
+  /** {@link abandoned} with no usable answer: the first call ends `settlement_unknown`. */
+  async function unanswered(clock: { now: number }, bOptions: Parameters<typeof wrapFetch>[2] = {}) {
+    const left = await abandoned(clock, bOptions);
+    expect(left.first).toBeInstanceOf(SettlementUnknownError);
+    return { ...left, first: left.first as SettlementUnknownError };
   }
 
   it('expired unused on chain: given back and paid by the other fetch; refused while it can still be settled, and without the option', async () => {
     const clock = { now: T0 };
     const token = chain(clock);
-    const { p, answer, store, a, first, b, c, ...rest } = await abandoned({ reconcile: token });
-    rest.clock.now = clock.now = Number(first.validBefore) * 1000 - 5_000;
+    const { p, answer, store, a, first, b, c } = await unanswered(clock, { reconcile: token });
+    clock.now = Number(first.validBefore) * 1000 - 5_000;
     const early = await rejectionOf(b.paidFetch(URL_, { headers: KEY }));
     expect(early).toMatchObject({ code: 'duplicate_request', state: 'claimed', authorization: first.authorization });
     expect(token.asked).toEqual([first.authorization.nonce]);
     const before = await store.report();
 
-    rest.clock.now = clock.now = Number(first.validBefore) * 1000 + 1_000;
+    clock.now = Number(first.validBefore) * 1000 + 1_000;
     expect(await rejectionOf(c.paidFetch(URL_, { headers: KEY }))).toMatchObject({ state: 'claimed' });
     expect(await store.report()).toEqual(before); // without the option nothing is asked or changed
     answer.next = settled;
@@ -507,12 +516,12 @@ describe('a claim held by a dead payment (its process died or gave up), with the
     const used = new Set<string>();
     const token = chain(clock, used);
     const reserves: string[] = [];
-    const { store, first, ...rest } = await abandoned();
+    const { store, first } = await unanswered(clock);
     // b's store counts its reservations: a holder that is not dead is not worth a second attempt.
     const counted = { ...store, reserve: (request: Parameters<typeof store.reserve>[0]) => (reserves.push(request.id), store.reserve(request)) };
-    const b = client({ store: counted, reconcile: token }, rest.clock);
+    const b = client({ store: counted, reconcile: token }, clock);
     used.add(first.authorization.nonce);
-    rest.clock.now = clock.now = Number(first.validBefore) * 1000 + 60_000;
+    clock.now = Number(first.validBefore) * 1000 + 60_000;
     const before = await store.report();
     expect(await rejectionOf(b.paidFetch(URL_, { headers: KEY }))).toMatchObject({ code: 'duplicate_request', state: 'claimed', authorization: first.authorization });
     used.clear();
@@ -526,19 +535,14 @@ describe('a claim held by a dead payment (its process died or gave up), with the
   });
 
   it('a holder the server refused (failed) and the chain shows expired unused is given back too', async () => {
-    const answer: { next: Answer } = {
-      next: () => HttpResponse.json({}, { status: 402, headers: { 'PAYMENT-RESPONSE': settlementHeader({ success: false, errorReason: 'insufficient_funds', network: 'eip155:84532' }) } }),
-    };
-    const p = place(URL_, answer);
     const clock = { now: T0 };
-    const store = memoryStore({ clock: () => clock.now });
-    const a = client({ store }, clock);
-    const refused = (await rejectionOf(a.paidFetch(URL_, { headers: KEY }))) as PaymentRejectedError;
-    expect(refused).toBeInstanceOf(PaymentRejectedError);
+    const token = chain(clock);
+    const refusedSettlement: Answer = () =>
+      HttpResponse.json({}, { status: 402, headers: { 'PAYMENT-RESPONSE': settlementHeader({ success: false, errorReason: 'insufficient_funds', network: 'eip155:84532' }) } });
+    const { p, answer, store, first, b } = await abandoned(clock, { reconcile: token }, refusedSettlement);
+    expect(first).toBeInstanceOf(PaymentRejectedError);
     const [held] = await store.report();
     expect(held!.status).toBe('failed');
-    const token = chain(clock);
-    const b = client({ store, reconcile: token }, clock);
     clock.now = Number(held!.authorization!.validBefore) * 1000 + 1_000;
     answer.next = settled;
     expect((await b.paidFetch(URL_, { headers: KEY })).status).toBe(200);
@@ -565,9 +569,9 @@ describe('a claim held by a dead payment (its process died or gave up), with the
   it('two fetches finding the dead holder at once: one pays, the other is refused naming it; one new signature', async () => {
     const clock = { now: T0 };
     const token = chain(clock);
-    const { p, answer, store, first, b, ...rest } = await abandoned({ reconcile: token });
-    const d = client({ store, reconcile: token }, rest.clock);
-    rest.clock.now = clock.now = Number(first.validBefore) * 1000 + 1_000;
+    const { p, answer, store, first, b } = await unanswered(clock, { reconcile: token });
+    const d = client({ store, reconcile: token }, clock);
+    clock.now = Number(first.validBefore) * 1000 + 1_000;
     answer.next = settled;
     const outcomes = await Promise.allSettled([b.paidFetch(URL_, { headers: KEY }), d.paidFetch(URL_, { headers: KEY })]);
     const paid = outcomes.filter((o): o is PromiseFulfilledResult<Response> => o.status === 'fulfilled');
